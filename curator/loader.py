@@ -1,0 +1,197 @@
+"""Decode a photo once into everything scoring and display need.
+
+One decode per photo feeds the global view, the local view and the thumbnail, because decoding a
+12 MP JPEG costs more than running the model on its two views.  JPEGs are decoded with
+``draft()`` at the smallest DCT scale that still covers the working resolution, which is ~6x
+cheaper than a full decode.  Broken files never raise: they come back as a ``LoadError`` with a
+reason a restaurant owner can read, so one bad file never stops a scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from curator.preprocess import Preprocess
+
+log = logging.getLogger(__name__)
+
+try:  # HEIC/HEIF is what iPhones save; optional so a broken wheel never blocks JPEG scoring.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_AVAILABLE = True
+except Exception as exc:  # pragma: no cover - depends on the platform wheel
+    log.warning("HEIC/HEIF support unavailable: %s", exc)
+    HEIF_AVAILABLE = False
+
+#: Refuse to decode more than this many pixels: a 1 GP PNG would need ~3 GB.  JPEGs are
+#: decoded at a reduced DCT scale, so they are checked against their *drafted* size instead,
+#: and a 300 MP panorama still opens.  Pillow's own bomb check stays on as a backstop.
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class LoadedPhoto:
+    """The two model views (HxWx3 uint8) and an optional thumbnail, all from one decode."""
+
+    path: Path
+    width: int  # size after EXIF orientation, in original pixels
+    height: int
+    global_view: np.ndarray
+    local_view: np.ndarray
+    thumbnail: Image.Image | None = None
+
+
+@dataclass(frozen=True)
+class LoadError:
+    """Why a file could not be used; the scan reports it and moves on."""
+
+    path: Path
+    reason: str
+    #: False when retrying later may work (permissions, a file being moved): never cached.
+    permanent: bool = True
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB the way a viewer would show it."""
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # 16-bit and 32-bit greyscale: Pillow's convert() clips at 255, which turns a 16-bit
+        # photo white.  Scale by the container's range instead.
+        arr = np.asarray(im).astype(np.float32)
+        top = 65535.0 if im.mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        if im.mode == "F" and arr.max(initial=0) <= 1.0:
+            top = 1.0
+        grey = np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.stack([grey] * 3, axis=-1))
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode == "P" and "transparency" in im.info
+    )
+    if has_alpha:
+        # Transparent areas are shown on white, as a browser or file manager would.
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+def _draft_request(size: tuple[int, int], short_side: int) -> tuple[int, int]:
+    """The smallest decode size whose short side still reaches ``short_side``."""
+    w, h = size
+    scale = min(1.0, short_side / max(1, min(w, h)))
+    return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
+
+
+def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if im.size == size:
+        return im
+    # reducing_gap gives a cheap box pre-shrink for big reductions; quality stays close to a
+    # full antialiased resize at a fraction of the cost.
+    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+
+
+def views_from_image(
+    im: Image.Image, pre: Preprocess, crop_box: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray, Image.Image]:
+    """Build (global view, local view, working image) from an RGB image.
+
+    The global view is the whole photo squashed to ``view_size`` square (composition, as the
+    seed did).  The local view is a ``view_size`` crop from the photo scaled so its short side is
+    ``local_short_side`` (detail and sharpness at a fixed scale, whatever the camera).
+    ``crop_box`` is the crop's top-left corner; ``None`` means the deterministic centre crop.
+    """
+    v = pre.view_size
+    global_view = np.asarray(_resize(im, (v, v)))
+    w, h = im.size
+    s = pre.local_short_side / min(w, h)
+    work_size = (max(v, round(w * s)), max(v, round(h * s)))
+    work = _resize(im, work_size)
+    if crop_box is None:
+        left, top = (work_size[0] - v) // 2, (work_size[1] - v) // 2
+    else:
+        left = min(max(0, crop_box[0]), work_size[0] - v)
+        top = min(max(0, crop_box[1]), work_size[1] - v)
+    local_view = np.asarray(work.crop((left, top, left + v, top + v)))
+    return global_view, local_view, work
+
+
+def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Open, draft-decode, orient and convert one photo; raises on any failure.
+
+    Returns the RGB image (possibly reduced by JPEG draft) and the full-resolution size after
+    EXIF orientation, read from the header so no second open is needed.
+    """
+    with Image.open(path) as src:
+        w, h = src.size
+        if src.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            w, h = h, w
+        if src.format == "JPEG":
+            src.draft("RGB", _draft_request(src.size, min_short_side))
+        if src.size[0] * src.size[1] > MAX_PIXELS:
+            raise Image.DecompressionBombError(f"{src.size[0]}x{src.size[1]} pixels")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            src.load()
+        oriented = ImageOps.exif_transpose(src)
+        return _to_rgb(oriented), (w, h)
+
+
+def describe_error(path: Path, exc: BaseException) -> str:
+    """Turn a decoding exception into a short reason a person can act on."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (moved or deleted during the scan)"
+    if isinstance(exc, PermissionError):
+        return "unreadable: permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a photo"
+    if isinstance(exc, Image.DecompressionBombError):
+        return f"image too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)"
+    if isinstance(exc, UnidentifiedImageError):
+        try:
+            if path.stat().st_size == 0:
+                return "empty file (0 bytes)"
+        except OSError:
+            pass
+        return "not a recognised image format"
+    if isinstance(exc, MemoryError):
+        return "image too large to decode in memory"
+    text = str(exc) or type(exc).__name__
+    if "truncated" in text.lower():
+        return f"truncated or damaged file ({text})"
+    return f"cannot decode: {text}"
+
+
+def load_photo(
+    path: Path, pre: Preprocess, thumb_size: int | None = None
+) -> LoadedPhoto | LoadError:
+    """Decode ``path`` once into both model views and (optionally) a thumbnail.
+
+    Never raises for a bad file; returns ``LoadError`` with a reason instead.
+    """
+    try:
+        if os.path.getsize(path) == 0:
+            return LoadError(path, "empty file (0 bytes)")
+        need = max(pre.local_short_side, pre.view_size, thumb_size or 0)
+        im, (ow, oh) = open_rgb(path, need)
+        global_view, local_view, work = views_from_image(im, pre)
+        thumb = None
+        if thumb_size:
+            thumb = work.copy()
+            thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
+        return LoadedPhoto(path, ow, oh, global_view, local_view, thumb)
+    except Exception as exc:  # every failure becomes a per-file error, by design
+        reason = describe_error(path, exc)
+        log.debug("cannot load %s: %s", path, reason, exc_info=True)
+        transient = isinstance(exc, PermissionError | FileNotFoundError | MemoryError)
+        return LoadError(path, reason, permanent=not transient)
+

@@ -1,0 +1,125 @@
+"""The double-column CNN (DCNN): global + local view through one backbone, then a small head.
+
+Shared with ``train``.  The head predicts AVA's 10-bin vote distribution rather than a single
+number, so every score comes with its spread (NIMA-style), and a collapsed head is visible.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from curator.backbones import build_backbone, get_spec
+from curator.preprocess import Preprocess
+
+log = logging.getLogger(__name__)
+
+BINS = 10  # AVA votes 1..10
+SCORE_RANGE = (1.0, 10.0)
+CPU_VIEW_CHUNK = 4
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """Shape of the regression head; stored in the model file."""
+
+    in_features: int
+    hidden: int = 128
+    bins: int = BINS
+    dropout: float = 0.2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> HeadConfig:
+        return cls(
+            in_features=int(d["in_features"]),
+            hidden=int(d["hidden"]),
+            bins=int(d["bins"]),
+            dropout=float(d["dropout"]),
+        )
+
+
+class Head(nn.Module):
+    """The seed's head shape (BN before each FC, dropout before the first), ending in 10 logits."""
+
+    def __init__(self, cfg: HeadConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.net = nn.Sequential(
+            nn.BatchNorm1d(cfg.in_features),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.in_features, cfg.hidden),
+            nn.ReLU(inplace=True),
+            nn.BatchNorm1d(cfg.hidden),
+            nn.Linear(cfg.hidden, cfg.bins),
+        )
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(features)
+
+
+def distribution_stats(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of a batch of score distributions over 1..bins."""
+    scores = torch.arange(1, probs.shape[-1] + 1, dtype=probs.dtype, device=probs.device)
+    mean = (probs * scores).sum(-1)
+    var = (probs * (scores - mean.unsqueeze(-1)) ** 2).sum(-1)
+    return mean, var.clamp_min(0).sqrt()
+
+
+class DCNN(nn.Module):
+    """Double-column CNN over uint8 NHWC views; normalisation happens inside.
+
+    Taking uint8 NHWC means the loader's arrays go in without a copy, and permuting them to NCHW
+    yields the channels-last layout the optimised backbone runs fastest on.
+    """
+
+    def __init__(self, backbone: nn.Module, head: Head, pre: Preprocess) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+        self.pre = pre
+        self._mean: torch.Tensor
+        self._std: torch.Tensor
+        self.register_buffer("_mean", torch.tensor(pre.mean).view(1, 3, 1, 1) * 255.0)
+        self.register_buffer("_std", torch.tensor(pre.std).view(1, 3, 1, 1) * 255.0)
+
+    def _prep(self, views_u8: torch.Tensor) -> torch.Tensor:
+        x = views_u8.permute(0, 3, 1, 2).float()
+        return (x - self._mean) / self._std
+
+    def features(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:
+        """Concatenated backbone features of both columns: (N, 2 * feature_dim)."""
+        both = torch.cat([global_u8, local_u8], dim=0)  # both columns share the backbone
+        if both.device.type == "cpu" and not torch.is_grad_enabled():
+            # Small chunks keep the feature maps in cache: on 2 cores 4 views per call ran
+            # ~2x faster per view than 32 (memory-bound depthwise layers and activations).
+            f = torch.cat([self.backbone(self._prep(c)) for c in both.split(CPU_VIEW_CHUNK)])
+        else:
+            f = self.backbone(self._prep(both))
+        n = global_u8.shape[0]
+        return torch.cat([f[:n], f[n:]], dim=1)
+
+    def forward(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:
+        """Vote-distribution logits, (N, bins)."""
+        return self.head(self.features(global_u8, local_u8))
+
+
+def build_dcnn(
+    backbone_name: str,
+    head_cfg: HeadConfig | None = None,
+    pre: Preprocess | None = None,
+    pretrained: bool = True,
+) -> DCNN:
+    """Assemble a DCNN with a frozen backbone; preprocessing defaults to the backbone's own."""
+    spec = get_spec(backbone_name)
+    if pre is None:
+        pre = Preprocess(mean=spec.mean, std=spec.std)
+    if head_cfg is None:
+        head_cfg = HeadConfig(in_features=2 * spec.feature_dim)
+    return DCNN(build_backbone(backbone_name, pretrained), Head(head_cfg), pre)

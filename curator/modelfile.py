@@ -1,0 +1,122 @@
+"""The model file: a trained head plus everything needed to use it honestly.
+
+Only the head's weights are stored; the backbone's come from its own package by name.  The
+file is a plain dict of tensors and primitives, so ``torch.load(weights_only=True)`` opens it
+without running any pickled code.  Its SHA-256 keys the score cache, so a new model never
+reuses old scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from curator.backbones import get_spec
+from curator.fsutil import atomic_write_bytes
+from curator.model import DCNN, SCORE_RANGE, Head, HeadConfig, build_dcnn
+from curator.paths import ModelFileError, default_model_path, file_digest
+from curator.preprocess import Preprocess
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ModelFile",
+    "ModelFileError",
+    "default_model_path",
+    "file_digest",
+    "load_model_file",
+    "save_model_file",
+]
+
+FORMAT_VERSION = 1
+ARCH = "dcnn"
+
+
+@dataclass
+class ModelFile:
+    """Contents of a model file, validated."""
+
+    backbone: str
+    head_config: HeadConfig
+    head_state: dict[str, torch.Tensor]
+    preprocess: Preprocess
+    score_range: tuple[float, float] = SCORE_RANGE
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "arch": ARCH,
+            "backbone": self.backbone,
+            "config": {"head": self.head_config.to_dict(), "preprocess": self.preprocess.to_dict()},
+            "state_dict": {k: v.detach().cpu().clone() for k, v in self.head_state.items()},
+            "score_range": list(self.score_range),
+            "training": self.training,
+            "metrics": self.metrics,
+        }
+
+    def build(self, pretrained: bool = True) -> DCNN:
+        """The scoring model this file describes, in eval mode."""
+        model = build_dcnn(self.backbone, self.head_config, self.preprocess, pretrained)
+        model.head.load_state_dict(self.head_state)
+        return model.eval()
+
+
+def save_model_file(path: Path, mf: ModelFile) -> str:
+    """Write ``mf`` atomically; returns the new file's digest."""
+    buf = io.BytesIO()
+    torch.save(mf.to_dict(), buf)
+    data = buf.getvalue()
+    atomic_write_bytes(Path(path), data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_model_file(path: Path) -> ModelFile:
+    """Read and validate a model file; every failure is one clear ``ModelFileError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ModelFileError(
+            f"model file {path} is corrupt or not a Curator model ({_one_line(exc)})"
+        ) from exc
+    if not isinstance(raw, dict) or raw.get("arch") != ARCH:
+        raise ModelFileError(f"{path} is not a Curator model file")
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format_version {version!r}; this Curator reads {FORMAT_VERSION}"
+        )
+    try:
+        get_spec(raw["backbone"])
+        mf = ModelFile(
+            backbone=raw["backbone"],
+            head_config=HeadConfig.from_dict(raw["config"]["head"]),
+            head_state=dict(raw["state_dict"]),
+            preprocess=Preprocess.from_dict(raw["config"]["preprocess"]),
+            score_range=(float(raw["score_range"][0]), float(raw["score_range"][1])),
+            training=dict(raw.get("training", {})),
+            metrics=dict(raw.get("metrics", {})),
+        )
+        # Catch a head/state mismatch now, not halfway through a scan.
+        Head(mf.head_config).load_state_dict(mf.head_state)
+    except Exception as exc:
+        raise ModelFileError(
+            f"model file {path} is incomplete or inconsistent ({_one_line(exc)})"
+        ) from exc
+    return mf
+
+
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}"

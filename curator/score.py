@@ -1,0 +1,248 @@
+"""Score photos with the DCNN: cache first, then decode in threads while the model runs.
+
+The model is loaded lazily, only when some photo is not in the cache, so re-opening an
+unchanged folder costs a ``stat`` and one SQLite lookup per photo and never imports torch.
+Decoding runs in a small thread pool (Pillow and torch both release the GIL) a few batches
+ahead of inference, bounded so that memory stays flat however large the folder is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from curator.cache import CachedScore, FileKey, ScoreCache
+from curator.loader import LoadedPhoto, LoadError, load_photo
+from curator.paths import default_model_path, file_digest
+
+if TYPE_CHECKING:
+    from curator.modelfile import ModelFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PhotoScore:
+    """A scored photo: mean AVA-style score (1–10) and the spread of the predicted votes."""
+
+    path: Path
+    mean: float
+    sd: float
+    distribution: tuple[float, ...]
+    width: int | None = None
+    height: int | None = None
+    cached: bool = False
+    thumbnail: Image.Image | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PhotoError:
+    """A file that could not be scored, and why."""
+
+    path: Path
+    reason: str
+    cached: bool = False
+
+
+Result = PhotoScore | PhotoError
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+def rank(results: Iterable[Result]) -> list[PhotoScore]:
+    """Scored photos best first; ties broken by path so the order is stable."""
+    scored = [r for r in results if isinstance(r, PhotoScore)]
+    return sorted(scored, key=lambda s: (-s.mean, str(s.path)))
+
+
+def default_workers() -> int:
+    """Decode threads: enough to keep the model fed, not so many they starve it."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Scorer:
+    """Scores paths with one model file, using and filling an optional score cache."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        cache: ScoreCache | None = None,
+        batch_size: int = 16,
+        workers: int | None = None,
+        device: str = "auto",
+        thumb_size: int | None = None,
+    ) -> None:
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        self.digest = file_digest(self.model_path)  # raises ModelFileError when missing
+        self.cache = cache
+        self.batch_size = max(1, batch_size)
+        self.workers = workers or default_workers()
+        self.device_name = device
+        self.thumb_size = thumb_size
+        self._model: Any = None
+        self._model_file: ModelFile | None = None
+        self._device: Any = None
+
+    # -- model ---------------------------------------------------------------------------------
+    @property
+    def model_file(self) -> ModelFile:
+        """The validated model file (loads torch on first use)."""
+        if self._model_file is None:
+            from curator.modelfile import load_model_file
+
+            self._model_file = load_model_file(self.model_path)
+        return self._model_file
+
+    def _ensure_model(self) -> Any:
+        if self._model is None:
+            import torch
+
+            t0 = time.perf_counter()
+            if self.device_name == "auto":
+                self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            else:
+                self._device = torch.device(self.device_name)
+            self._model = self.model_file.build().to(self._device)
+            log.info(
+                "loaded %s (%s) on %s in %.2fs",
+                self.model_path.name, self.model_file.backbone, self._device,
+                time.perf_counter() - t0,
+            )
+        return self._model
+
+    def _infer(self, photos: Sequence[LoadedPhoto]) -> list[PhotoScore]:
+        import numpy as np
+        import torch
+
+        from curator.model import distribution_stats
+
+        model = self._ensure_model()
+        g = torch.from_numpy(np.stack([p.global_view for p in photos])).to(self._device)
+        loc = torch.from_numpy(np.stack([p.local_view for p in photos])).to(self._device)
+        with torch.inference_mode():
+            probs = model(g, loc).float().softmax(-1)
+            mean, sd = distribution_stats(probs)
+        probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
+        return [
+            PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail)
+            for p, m, s, d in zip(photos, mean_l, sd_l, probs_l, strict=True)
+        ]
+
+    # -- scoring -------------------------------------------------------------------------------
+    def score(
+        self,
+        paths: Sequence[Path],
+        progress: ProgressFn | None = None,
+        cancelled: CancelFn | None = None,
+    ) -> Iterator[Result]:
+        """Yield one result per path: cached ones first, then the rest as batches finish."""
+        total, done = len(paths), 0
+
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, total)
+
+        keys: dict[Path, FileKey] = {}
+        for p in paths:
+            try:
+                keys[p] = FileKey.of(p)
+            except OSError as exc:
+                tick()
+                yield PhotoError(p, _stat_reason(exc))
+        hits = self.cache.get_many(list(keys.values()), self.digest) if self.cache else {}
+        todo: list[Path] = []
+        for p, key in keys.items():
+            hit = hits.get(key)
+            if hit is None or (self.thumb_size and hit.error is None):
+                todo.append(p)  # a caller that wants thumbnails needs the decode anyway
+                continue
+            tick()
+            yield _from_cache(p, hit)
+        if todo:
+            for result in self._score_uncached(todo, keys, cancelled):
+                tick()
+                yield result
+
+    def _score_uncached(
+        self, paths: list[Path], keys: dict[Path, FileKey], cancelled: CancelFn | None
+    ) -> Iterator[Result]:
+        self._ensure_model()
+        pre = self.model_file.preprocess
+        window = self.batch_size * 2 + self.workers
+        pending: deque[Future[LoadedPhoto | LoadError]] = deque()
+        it = iter(paths)
+        batch: list[LoadedPhoto] = []
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="curator-decode") as pool:
+
+            def refill() -> None:
+                while len(pending) < window:
+                    p = next(it, None)
+                    if p is None:
+                        return
+                    pending.append(pool.submit(load_photo, p, pre, self.thumb_size))
+
+            refill()
+            while pending:
+                if cancelled and cancelled():
+                    for f in pending:
+                        f.cancel()
+                    log.info("scoring cancelled")
+                    return
+                loaded = pending.popleft().result()
+                refill()
+                if isinstance(loaded, LoadError):
+                    err = PhotoError(loaded.path, loaded.reason)
+                    if loaded.permanent:
+                        self._remember([(keys[loaded.path], _error_entry(err))])
+                    yield err
+                    continue
+                batch.append(loaded)
+                if len(batch) >= self.batch_size or not pending:
+                    yield from self._flush(batch, keys)
+                    batch = []
+            if batch:
+                yield from self._flush(batch, keys)
+
+    def _flush(self, batch: list[LoadedPhoto], keys: dict[Path, FileKey]) -> list[PhotoScore]:
+        scores = self._infer(batch)
+        self._remember([(keys[s.path], _score_entry(s)) for s in scores])
+        return scores
+
+    def _remember(self, items: list[tuple[FileKey, CachedScore]]) -> None:
+        if self.cache is not None:
+            self.cache.put_many(items, self.digest)
+
+
+def _stat_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (moved or deleted during the scan)"
+    if isinstance(exc, PermissionError):
+        return "unreadable: permission denied"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _from_cache(path: Path, c: CachedScore) -> Result:
+    if c.error is not None or c.mean is None:
+        return PhotoError(path, c.error or "unknown error", cached=True)
+    return PhotoScore(
+        path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True
+    )
+
+
+def _score_entry(s: PhotoScore) -> CachedScore:
+    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None)
+
+
+def _error_entry(e: PhotoError) -> CachedScore:
+    return CachedScore(None, None, None, None, None, e.reason)

@@ -1,0 +1,176 @@
+"""Benchmark scoring speed and memory on camera-size JPEGs made from real food photos.
+
+Prints photos/s cold (empty cache) and warm (re-scan, all cached), peak RSS, and the same cold
+figure for the seed's VGG-16 double column measured in the same run.  Figures, not pass/fail:
+
+    python scripts/bench_score.py                 # 48 photos, 12 MP
+    python scripts/bench_score.py --rss 10000     # also: peak RSS scoring 10,000 photos
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from curator.cache import ScoreCache  # noqa: E402
+from curator.scan import scan_folder  # noqa: E402
+from curator.score import PhotoScore, Scorer  # noqa: E402
+
+log = logging.getLogger("bench")
+HIRES = REPO.parent / "shared" / "data" / "food-photos-hires"
+SIZE = (4032, 3024)
+
+
+def build_folder(dest: Path, count: int, size: tuple[int, int] = SIZE) -> list[Path]:
+    """``count`` JPEGs of ``size`` from the real camera photos (scaled/cropped to fill)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    sources = sorted(p for p in HIRES.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+    if not sources:
+        raise SystemExit(f"no source photos under {HIRES}")
+    out = []
+    for i in range(count):
+        p = dest / f"photo_{i:05d}.jpg"
+        if not p.exists():
+            src = sources[i % len(sources)]
+            with Image.open(src) as im:
+                im = ImageOps.exif_transpose(im).convert("RGB")
+                # Landscape 12 MP like a phone; vary the crop so repeats are distinct files.
+                fitted = ImageOps.fit(im, size, Image.Resampling.BICUBIC,
+                                      centering=(0.3 + 0.4 * ((i // len(sources)) % 2), 0.5))
+                fitted.save(p, "JPEG", quality=92)
+        out.append(p)
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class RandomVGGScorer(Scorer):
+    """The seed's VGG-16 double column with random weights when ImageNet's are absent.
+
+    Timing only: the same pipeline (decode threads, batching) with the heavier backbone.
+    """
+
+    def __init__(self, vgg_model_path: Path, pretrained: bool, **kw: Any) -> None:
+        super().__init__(vgg_model_path, **kw)
+        self.pretrained = pretrained
+
+    def _ensure_model(self) -> Any:
+        if self._model is None:
+            import torch
+
+            self._device = torch.device("cpu")
+            self._model = self.model_file.build(pretrained=self.pretrained)
+        return self._model
+
+
+def vgg_model_file(tmp: Path) -> tuple[Path, bool]:
+    from curator.backbones import vgg16_weights_path
+    from curator.model import build_dcnn
+    from curator.modelfile import ModelFile, save_model_file
+
+    pretrained = vgg16_weights_path().is_file()
+    dcnn = build_dcnn("vgg16", pretrained=False)
+    path = tmp / "vgg16-dcnn.pt"
+    save_model_file(path, ModelFile("vgg16", dcnn.head.cfg, dcnn.head.state_dict(), dcnn.pre))
+    return path, pretrained
+
+
+def timed_scan(scorer: Scorer, paths: list[Path]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    n = sum(isinstance(r, PhotoScore) for r in scorer.score(paths))
+    return time.perf_counter() - t0, n
+
+
+def rss_run(count: int, work: Path) -> None:
+    """Child process: score ``count`` photos (hard links to a few real 12 MP JPEGs)."""
+    base = build_folder(work / "base", 24)
+    big = work / f"many{count}"
+    big.mkdir(exist_ok=True)
+    for i in range(count):
+        p = big / f"p{i:06d}.jpg"
+        if not p.exists():
+            os.link(base[i % len(base)], p)
+    paths = scan_folder(big)
+    t0 = time.perf_counter()
+    scorer = Scorer(cache=ScoreCache(work / f"rss-cache-{os.getpid()}.sqlite3"))
+    n = sum(isinstance(r, PhotoScore) for r in scorer.score(paths))
+    dt = time.perf_counter() - t0
+    print(f"RSS run: {n} photos of 12 MP scored in {dt:.0f} s ({n / dt:.1f} photos/s), "
+          f"peak RSS {peak_rss_mb():.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=48, help="12 MP photos for the cold run")
+    ap.add_argument("--vgg-count", type=int, default=12, help="photos for the VGG-16 run")
+    ap.add_argument("--work", type=Path, default=REPO / "bench-out")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--workers", type=int)
+    ap.add_argument("--rss", type=int, default=0, help="also score this many photos for RSS")
+    ap.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.rss_child:
+        rss_run(args.rss_child, args.work)
+        return
+
+    import torch
+
+    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__} with "
+          f"{torch.get_num_threads()} threads")
+    paths = build_folder(args.work / "12mp", args.count)
+    print(f"folder: {len(paths)} JPEGs of {SIZE[0]}x{SIZE[1]} from {HIRES}")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        cache = ScoreCache(tmp / "cache.sqlite3")
+        scorer = Scorer(cache=cache, batch_size=args.batch_size, workers=args.workers)
+        t0 = time.perf_counter()
+        scorer._ensure_model()
+        load_s = time.perf_counter() - t0
+        cold_s, n = timed_scan(scorer, paths)
+        print(f"cold   : {n / cold_s:6.1f} photos/s  ({n} photos in {cold_s:.2f} s; model load "
+              f"{load_s:.2f} s not included; {scorer.workers} decode threads, batch "
+              f"{scorer.batch_size})")
+        reps, warm_total = 20, 0.0
+        for _ in range(reps):
+            fresh = Scorer(cache=cache)  # a new process's view: digest + scan + cache lookup
+            t0 = time.perf_counter()
+            found = scan_folder(paths[0].parent)
+            dt, n_warm = timed_scan(fresh, found)
+            warm_total += time.perf_counter() - t0
+            assert fresh._model is None and n_warm == n
+        print(f"warm   : {n * reps / warm_total:6.0f} photos/s  (re-scan incl. folder walk, "
+              f"stat, model digest and cache lookup; {reps} runs of {n})")
+
+        vgg_path, pretrained = vgg_model_file(tmp)
+        vgg = RandomVGGScorer(vgg_path, pretrained, batch_size=args.batch_size,
+                              workers=args.workers)
+        vgg._ensure_model()
+        vgg_s, vn = timed_scan(vgg, paths[: args.vgg_count])
+        note = "ImageNet weights" if pretrained else "RANDOM weights (timing only; ImageNet " \
+            "weights not in the torch cache)"
+        print(f"VGG-16 : {vn / vgg_s:6.2f} photos/s  ({vn} photos in {vgg_s:.2f} s, {note})")
+        print(f"speed-up over the seed's VGG-16 DCNN: {(n / cold_s) / (vn / vgg_s):.1f}x")
+    print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
+    if args.rss:
+        subprocess.run([sys.executable, __file__, "--rss-child", str(args.rss),
+                        "--work", str(args.work)], check=True)
+
+
+if __name__ == "__main__":
+    main()

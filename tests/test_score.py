@@ -1,0 +1,57 @@
+"""Scoring real files with the bundled model: good ones scored, broken ones reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from curator.scan import scan_folder
+from curator.score import PhotoError, PhotoScore, Scorer, rank
+from tests.conftest import tree_digest
+
+
+def test_mixed_folder_scores_every_good_file_and_reports_every_broken_one(
+    mixed_folder: tuple[Path, list[str], list[str]],
+) -> None:
+    root, good, broken = mixed_folder
+    before = tree_digest(root)
+    results = list(Scorer(batch_size=3).score(scan_folder(root)))
+    scored = {r.path.relative_to(root).as_posix(): r for r in results if isinstance(r, PhotoScore)}
+    errors = {r.path.name: r.reason for r in results if isinstance(r, PhotoError)}
+    assert sorted(scored) == good
+    assert sorted(errors) == broken
+    assert "empty" in errors["empty.jpg"]
+    assert "not a recognised" in errors["notes.jpg"]
+    assert "truncated" in errors["truncated.jpg"]
+    for s in scored.values():
+        assert 1.0 <= s.mean <= 10.0 and s.sd > 0
+        assert len(s.distribution) == 10 and sum(s.distribution) == pytest.approx(1, abs=1e-4)
+    assert tree_digest(root) == before, "originals are never modified"
+
+
+def test_scores_are_deterministic_and_batch_independent(
+    mixed_folder: tuple[Path, list[str], list[str]],
+) -> None:
+    root, _, _ = mixed_folder
+    paths = scan_folder(root)
+    a = {r.path: r.mean for r in Scorer(batch_size=1).score(paths) if isinstance(r, PhotoScore)}
+    b = {r.path: r.mean for r in Scorer(batch_size=16).score(paths) if isinstance(r, PhotoScore)}
+    assert a.keys() == b.keys()
+    for p in a:
+        assert a[p] == pytest.approx(b[p], abs=1e-4)
+
+
+def test_rank_orders_best_first_with_stable_ties() -> None:
+    d = (0.1,) * 10
+    rs = [PhotoScore(Path("b"), 5.0, 1, d), PhotoScore(Path("a"), 5.0, 1, d),
+          PhotoScore(Path("c"), 6.0, 1, d), PhotoError(Path("x"), "bad")]
+    assert [r.path.name for r in rank(rs)] == ["c", "a", "b"]
+
+
+def test_cancel_stops_early(mixed_folder: tuple[Path, list[str], list[str]]) -> None:
+    root, _, _ = mixed_folder
+    seen: list[object] = []
+    for r in Scorer(batch_size=1).score(scan_folder(root), cancelled=lambda: len(seen) >= 2):
+        seen.append(r)
+    assert 2 <= len(seen) < len(scan_folder(root))

@@ -1,0 +1,104 @@
+"""The minimal train package: AVA parsing, metrics, and a fit that curator can load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curator.modelfile import load_model_file
+from curator.score import PhotoScore, Scorer
+from tests.conftest import make_jpeg
+from train import ava, metrics
+from train.__main__ import main as train_main
+
+
+def write_ava(root: Path, rows: list[str], images: list[str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "AVA.txt").write_text("\n".join(rows) + "\n")
+    (root / "tags.txt").write_text("20 Macro\n40 Food and Drink\n")
+    for i, image_id in enumerate(images):
+        make_jpeg(root / "images" / f"{image_id}.jpg", 300 + 7 * i, 220, seed=i)
+    return root
+
+
+def ava_row(idx: int, image_id: str, votes: list[int], tag1: int = 0, tag2: int = 0) -> str:
+    return " ".join(map(str, [idx, image_id, *votes, tag1, tag2, 1396]))
+
+
+def test_reader_skips_and_counts_bad_rows(tmp_path: Path) -> None:
+    v = [0, 1, 2, 5, 9, 7, 3, 1, 0, 0]
+    root = write_ava(tmp_path / "ava", [
+        ava_row(1, "100", v, 40), ava_row(2, "101", v, 20, 40), ava_row(3, "102", v, 20),
+        ava_row(4, "103", [0] * 10, 40),           # no votes
+        "5 104 1 2 3",                              # malformed
+        ava_row(6, "105", v, 40),                   # image missing
+        ava_row(7, "100", v, 40),                   # duplicate id
+        "", "garbage line with words in it 1 2 3 4 5 6 7 8",
+    ], ["100", "101", "102", "103"])
+    items, rep = ava.read_ava(root)
+    assert [it.image_id for it in items] == ["100", "101", "102"]
+    assert rep.rows == 8 and rep.kept == 3
+    assert rep.skipped == {"rows without votes": 1, "malformed lines": 2, "missing images": 1,
+                           "duplicate ids": 1}
+    assert [it.image_id for it in ava.select_tag(items, 40)] == ["100", "101"]
+    assert items[0].mean == pytest.approx(np.dot(v, range(1, 11)) / sum(v))
+    assert ava.read_tags(root / "tags.txt")[40] == "Food and Drink"
+
+
+def test_id_lists(tmp_path: Path) -> None:
+    (tmp_path / "x.jpgl").write_text("100\n 102 \n\nabc\n")
+    assert ava.read_id_list(tmp_path / "x.jpgl") == ["100", "102"]
+
+
+def test_metrics_on_toy_arrays() -> None:
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    assert metrics.l1(t + 0.5, t) == 0.5
+    assert metrics.l2(t + 0.5, t) == 0.25
+    assert metrics.srcc(t ** 2, t) == pytest.approx(1.0)
+    assert metrics.srcc(-t, t) == pytest.approx(-1.0)
+    assert metrics.srcc(np.array([1, 1, 2, 2.0]), t) == pytest.approx(0.894427, abs=1e-5)
+    assert metrics.plcc(np.ones(4), t) == 0.0
+    acc = metrics.binary_accuracy(np.array([4.0, 6, 6]), np.array([4.5, 5.5, 4.9]))
+    assert acc == pytest.approx(2 / 3)
+    p = np.eye(10)[[0]]
+    q = np.eye(10)[[9]]
+    assert metrics.emd(p, p) == 0.0
+    assert metrics.emd(p, q) == pytest.approx(np.sqrt(0.9))
+    r = metrics.report(np.vstack([p, q]), np.vstack([p, q]), train_mean=5.5)
+    assert r["l1"] == 0 and r["l1_naive"] == pytest.approx(4.5) and r["srcc"] == pytest.approx(1)
+
+
+def test_fit_exports_a_model_curator_scores_with(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(0)
+    ids = [str(1000 + i) for i in range(10)]
+    rows = [ava_row(i, image_id, list(rng.integers(0, 20, 10)), 20 if i % 2 else 40)
+            for i, image_id in enumerate(ids)]
+    root = write_ava(tmp_path / "ava", rows, ids)
+    out = tmp_path / "run"
+    assert train_main(["fit", "--ava-root", str(root), "--tag", "99", "--out", str(out)]) == 1
+    assert "0 images in selection" in capsys.readouterr().err
+    args = ["fit", "--ava-root", str(root), "--all", "--out", str(out), "--folds", "2",
+            "--epochs", "30", "--crops", "2", "--hidden", "16"]
+    assert train_main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["metrics"]["kfold"]["k"] == 2
+    assert len(report["metrics"]["kfold"]["per_fold"]) == 2
+    assert report["training"]["data"]["images"] == 10
+    dest = tmp_path / "exported.pt"
+    assert train_main(["export", str(out), "--to", str(dest)]) == 0
+    mf = load_model_file(dest)
+    assert mf.head_config.hidden == 16
+    photo = make_jpeg(tmp_path / "new.jpg", 400, 300, seed=42)
+    [result] = list(Scorer(model_path=dest).score([photo]))
+    assert isinstance(result, PhotoScore) and 1 <= result.mean <= 10
+    # A second run reuses the cached features and gives the same model.
+    first = (out / "model.pt").read_bytes()
+    assert train_main(args) == 0
+    mf2 = load_model_file(out / "model.pt")
+    for k, v in mf.head_state.items():
+        assert np.allclose(v.numpy(), mf2.head_state[k].numpy()), k
+    assert first  # the file existed before the rerun

@@ -1,0 +1,90 @@
+"""Evaluation metrics as pure functions over numpy arrays (unit-tested on toy arrays).
+
+Reported the way the seed's tables were, with the naive baseline (predict the train mean)
+beside every error, and the spread of predictions so a collapsed model cannot hide.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def l1(pred: np.ndarray, true: np.ndarray) -> float:
+    """Mean absolute error of the mean score."""
+    return float(np.mean(np.abs(np.asarray(pred) - np.asarray(true))))
+
+
+def l2(pred: np.ndarray, true: np.ndarray) -> float:
+    """Mean squared error of the mean score."""
+    return float(np.mean((np.asarray(pred) - np.asarray(true)) ** 2))
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share the mean rank), as Spearman's rho needs."""
+    x = np.asarray(x, dtype=np.float64)
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x), dtype=np.float64)
+    sx = x[order]
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and sx[j + 1] == sx[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0
+        i = j + 1
+    return ranks
+
+
+def plcc(pred: np.ndarray, true: np.ndarray) -> float:
+    """Pearson linear correlation; 0 when either side is constant."""
+    p, t = np.asarray(pred, np.float64), np.asarray(true, np.float64)
+    if len(p) < 2 or p.std() == 0 or t.std() == 0:
+        return 0.0
+    return float(np.corrcoef(p, t)[0, 1])
+
+
+def srcc(pred: np.ndarray, true: np.ndarray) -> float:
+    """Spearman rank correlation."""
+    return plcc(_ranks(pred), _ranks(true))
+
+
+def binary_accuracy(pred: np.ndarray, true: np.ndarray, threshold: float = 5.0) -> float:
+    """Share of photos put on the right side of ``threshold`` (AVA's good/bad split)."""
+    return float(np.mean((np.asarray(pred) > threshold) == (np.asarray(true) > threshold)))
+
+
+def emd(p: np.ndarray, q: np.ndarray, r: int = 2) -> float:
+    """Earth mover's distance between score distributions (NIMA, r=2), averaged over rows."""
+    cp, cq = np.cumsum(np.asarray(p), axis=-1), np.cumsum(np.asarray(q), axis=-1)
+    return float(np.mean(np.mean(np.abs(cp - cq) ** r, axis=-1) ** (1.0 / r)))
+
+
+def dist_mean(p: np.ndarray) -> np.ndarray:
+    """Mean score of each 1..K distribution."""
+    p = np.asarray(p, np.float64)
+    return p @ np.arange(1, p.shape[-1] + 1)
+
+
+def report(
+    pred_dist: np.ndarray, true_dist: np.ndarray, train_mean: float
+) -> dict[str, float]:
+    """All metrics for one evaluation set, with the naive baseline next to L1 and L2."""
+    pm, tm = dist_mean(pred_dist), dist_mean(true_dist)
+    naive = np.full_like(tm, train_mean)
+    return {
+        "n": float(len(tm)),
+        "l1": l1(pm, tm),
+        "l1_naive": l1(naive, tm),
+        "l2": l2(pm, tm),
+        "l2_naive": l2(naive, tm),
+        "srcc": srcc(pm, tm),
+        "plcc": plcc(pm, tm),
+        "accuracy_at_5": binary_accuracy(pm, tm),
+        "emd": emd(pred_dist, true_dist),
+        "pred_sd": float(np.std(pm)),
+        "true_sd": float(np.std(tm)),
+    }
