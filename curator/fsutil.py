@@ -20,6 +20,8 @@ def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> I
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); give it the mode a normal write would have.
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         with os.fdopen(fd, mode, newline=newline) as fh:
             yield fh
             fh.flush()
@@ -29,6 +31,18 @@ def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> I
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _default_mode() -> int:
+    """0666 less the process umask (read without changing it, via /proc when possible)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -133,7 +133,7 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads")
-    paths = build_folder(args.work / "12mp", args.count)
+    paths = build_folder(args.work / f"12mp-{args.count}", args.count)
     print(f"folder: {len(paths)} JPEGs of {SIZE[0]}x{SIZE[1]} from {HIRES}")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
@@ -151,7 +151,7 @@ def main() -> None:
             fresh = Scorer(cache=cache)  # a new process's view: digest + scan + cache lookup
             t0 = time.perf_counter()
             found = scan_folder(paths[0].parent)
-            dt, n_warm = timed_scan(fresh, found)
+            _, n_warm = timed_scan(fresh, found)
             warm_total += time.perf_counter() - t0
             assert fresh._model is None and n_warm == n
         print(f"warm   : {n * reps / warm_total:6.0f} photos/s  (re-scan incl. folder walk, "
