@@ -56,7 +56,7 @@ def _fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
     conv.bias = nn.Parameter(bn.bias.detach() + (bias - bn.running_mean) * scale)
 
 
-def _native_padding(conv: nn.Module) -> None:
+def _native_padding(conv: Any) -> None:
     """Replace a symmetric TF-'same' ZeroPad2d with the conv's own padding (no extra copy)."""
     pad = getattr(conv, "static_padding", None)
     if isinstance(pad, nn.ZeroPad2d):
