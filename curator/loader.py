@@ -195,3 +195,13 @@ def load_photo(
         transient = isinstance(exc, PermissionError | FileNotFoundError | MemoryError)
         return LoadError(path, reason, permanent=not transient)
 
+
+
+def load_thumbnail(path: Path, size: int) -> Image.Image | LoadError:
+    """Just a thumbnail (for photos whose score came from the cache): draft decode, oriented."""
+    try:
+        im, _ = open_rgb(path, size)
+        im.thumbnail((size, size), Image.Resampling.BILINEAR)
+        return im
+    except Exception as exc:
+        return LoadError(path, describe_error(path, exc))

@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from PIL import Image
 
 from curator.cache import CachedScore, FileKey, ScoreCache
 from curator.loader import LoadedPhoto, LoadError, load_photo
+from curator.parallel import ordered_map
 from curator.paths import default_model_path, file_digest
 
 if TYPE_CHECKING:
@@ -164,8 +163,8 @@ class Scorer:
         todo: list[Path] = []
         for p, key in keys.items():
             hit = hits.get(key)
-            if hit is None or (self.thumb_size and hit.error is None):
-                todo.append(p)  # a caller that wants thumbnails needs the decode anyway
+            if hit is None:
+                todo.append(p)
                 continue
             tick()
             yield _from_cache(p, hit)
@@ -179,40 +178,24 @@ class Scorer:
     ) -> Iterator[Result]:
         self._ensure_model()
         pre = self.model_file.preprocess
-        window = self.batch_size * 2 + self.workers
-        pending: deque[Future[LoadedPhoto | LoadError]] = deque()
-        it = iter(paths)
         batch: list[LoadedPhoto] = []
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="curator-decode") as pool:
-
-            def refill() -> None:
-                while len(pending) < window:
-                    p = next(it, None)
-                    if p is None:
-                        return
-                    pending.append(pool.submit(load_photo, p, pre, self.thumb_size))
-
-            refill()
-            while pending:
-                if cancelled and cancelled():
-                    for f in pending:
-                        f.cancel()
-                    log.info("scoring cancelled")
-                    return
-                loaded = pending.popleft().result()
-                refill()
-                if isinstance(loaded, LoadError):
-                    err = PhotoError(loaded.path, loaded.reason)
-                    if loaded.permanent:
-                        self._remember([(keys[loaded.path], _error_entry(err))])
-                    yield err
-                    continue
+        loads = ordered_map(
+            lambda p: load_photo(p, pre, self.thumb_size), paths, self.workers,
+            window=self.batch_size * 2 + self.workers, cancelled=cancelled, name="curator-decode",
+        )
+        for i, loaded in enumerate(loads, 1):
+            if isinstance(loaded, LoadError):
+                err = PhotoError(loaded.path, loaded.reason)
+                if loaded.permanent:
+                    self._remember([(keys[loaded.path], _error_entry(err))])
+                yield err
+            else:
                 batch.append(loaded)
-                if len(batch) >= self.batch_size or not pending:
-                    yield from self._flush(batch, keys)
-                    batch = []
-            if batch:
+            if len(batch) >= self.batch_size or (batch and i == len(paths)):
                 yield from self._flush(batch, keys)
+                batch = []
+        if cancelled and cancelled():
+            log.info("scoring cancelled")
 
     def _flush(self, batch: list[LoadedPhoto], keys: dict[Path, FileKey]) -> list[PhotoScore]:
         scores = self._infer(batch)

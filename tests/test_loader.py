@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from curator.loader import MAX_PIXELS, LoadedPhoto, LoadError, load_photo, open_rgb
+from curator.loader import (
+    MAX_PIXELS,
+    LoadedPhoto,
+    LoadError,
+    load_photo,
+    load_thumbnail,
+    open_rgb,
+)
 from curator.preprocess import Preprocess
 from tests.conftest import make_jpeg, photo_array
 
@@ -166,3 +173,14 @@ def test_real_camera_photo_with_exif(shared_data: Path) -> None:
     photo = loaded(p, thumb_size=256)
     assert (photo.width, photo.height) == (4956, 3304)
     assert photo.thumbnail is not None and photo.thumbnail.size[0] == 256
+
+
+def test_thumbnail_only_load_is_oriented(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    p = tmp_path / "rot.jpg"
+    Image.fromarray(photo_array(800, 400)).save(p, exif=exif)
+    thumb = load_thumbnail(p, 128)
+    assert isinstance(thumb, Image.Image) and thumb.size == (64, 128)
+    (tmp_path / "bad.jpg").write_bytes(b"nope")
+    assert isinstance(load_thumbnail(tmp_path / "bad.jpg", 128), LoadError)
