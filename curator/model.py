@@ -93,15 +93,18 @@ class DCNN(nn.Module):
         x = views_u8.permute(0, 3, 1, 2).float()
         return (x - self._mean) / self._std
 
-    def features(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:
-        """Concatenated backbone features of both columns: (N, 2 * feature_dim)."""
-        both = torch.cat([global_u8, local_u8], dim=0)  # both columns share the backbone
-        if both.device.type == "cpu" and not torch.is_grad_enabled():
+    def embed(self, views_u8: torch.Tensor) -> torch.Tensor:
+        """Backbone features of a batch of uint8 NHWC views: (N, feature_dim)."""
+        if views_u8.device.type == "cpu" and not torch.is_grad_enabled():
             # Small chunks keep the feature maps in cache: on 2 cores 4 views per call ran
             # ~2x faster per view than 32 (memory-bound depthwise layers and activations).
-            f = torch.cat([self.backbone(self._prep(c)) for c in both.split(CPU_VIEW_CHUNK)])
-        else:
-            f = self.backbone(self._prep(both))
+            chunks = views_u8.split(CPU_VIEW_CHUNK)
+            return torch.cat([self.backbone(self._prep(c)) for c in chunks])
+        return self.backbone(self._prep(views_u8))
+
+    def features(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:
+        """Concatenated backbone features of both columns: (N, 2 * feature_dim)."""
+        f = self.embed(torch.cat([global_u8, local_u8], dim=0))  # both columns, one backbone
         n = global_u8.shape[0]
         return torch.cat([f[:n], f[n:]], dim=1)
 

@@ -1,6 +1,7 @@
 """Judge a model file the way a restaurant owner would, on real photos it never trained on.
 
-1. Damage check: each photo in ``../shared/data/food-photos`` against its own blurred,
+1. Damage check: each photo in ``../shared/data/food-photos`` (never used in training)
+   against its own blurred,
    darkened, blown-out, noisy, heavily compressed, badly cropped and tilted copy; prints the
    share of pairs where the original scores higher, per kind of damage.
 2. Crowd check: the 295 food-photo pairs in ``../shared/data/food-pairs``; prints agreement
@@ -13,50 +14,26 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
+import random
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from curator.paths import default_model_path  # noqa: E402
 from curator.score import PhotoScore, Scorer  # noqa: E402
+from train import damage  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
-
-
-def _jpeg(im: Image.Image, q: int) -> Image.Image:
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=q)
-    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-
-
-def _noise(im: Image.Image) -> Image.Image:
-    arr = np.asarray(im).astype(np.float32)
-    arr += np.random.default_rng(0).normal(0, 25, arr.shape)
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-
-
-def _crop(im: Image.Image) -> Image.Image:
-    w, h = im.size  # an off-centre corner: the dish cut in half, as a careless framing does
-    return im.crop((0, 0, int(w * 0.55), int(h * 0.55)))
-
-
-DAMAGE: dict[str, Callable[[Image.Image], Image.Image]] = {
-    "blur": lambda im: im.filter(ImageFilter.GaussianBlur(max(2.0, max(im.size) / 150))),
-    "dark": lambda im: ImageEnhance.Brightness(im).enhance(0.35),
-    "blown_out": lambda im: ImageEnhance.Brightness(im).enhance(2.2),
-    "noise": _noise,
-    "jpeg": lambda im: _jpeg(im, 5),
-    "bad_crop": _crop,
-    "tilt": lambda im: im.rotate(14, resample=Image.Resampling.BILINEAR),
-}
+#: Mid-range damage: clearly visible, as an owner would notice it (blur radius ~1 % of the
+#: long side, brightness x0.38 or x2.25, noise sd 25, JPEG quality 12, a 52 % corner crop,
+#: a 13 degree tilt).
+SEVERITY = 0.5
 
 
 def score_map(scorer: Scorer, paths: list[Path]) -> dict[Path, float]:
@@ -65,12 +42,13 @@ def score_map(scorer: Scorer, paths: list[Path]) -> dict[Path, float]:
 
 def damage_check(scorer: Scorer, tmp: Path) -> dict[str, float]:
     originals = sorted((DATA / "food-photos").glob("*.jpg"))
-    made: dict[str, list[tuple[Path, Path]]] = {k: [] for k in DAMAGE}
+    made: dict[str, list[tuple[Path, Path]]] = {k: [] for k in damage.KINDS}
     for src in originals:
         im = Image.open(src).convert("RGB")
-        for kind, fn in DAMAGE.items():
+        for kind in damage.KINDS:
             out = tmp / f"{src.stem}__{kind}.png"  # lossless, so only the damage differs
-            fn(im).save(out)
+            rng = random.Random(f"eval:{src.name}:{kind}")
+            damage.apply(kind, im, SEVERITY, rng).save(out)
             made[kind].append((src, out))
     scores = score_map(scorer, originals + [d for v in made.values() for _, d in v])
     acc = {k: float(np.mean([scores[o] > scores[d] for o, d in v])) for k, v in made.items()}

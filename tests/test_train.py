@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from curator.modelfile import load_model_file
 from curator.score import PhotoScore, Scorer
 from tests.conftest import make_jpeg
 from train import ava, metrics
 from train.__main__ import main as train_main
+from train.fit import Arrays, HeadTrainConfig, evaluate, fit_head, make_arrays
 
 
 def write_ava(root: Path, rows: list[str], images: list[str]) -> Path:
@@ -85,9 +87,11 @@ def test_fit_exports_a_model_curator_scores_with(tmp_path: Path,
             "--epochs", "30", "--crops", "2", "--hidden", "16"]
     assert train_main(args) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["metrics"]["kfold"]["k"] == 2
-    assert len(report["metrics"]["kfold"]["per_fold"]) == 2
-    assert report["training"]["data"]["images"] == 10
+    assert report["metrics"]["evaluation"] == "kfold"
+    assert len(report["metrics"]["folds"]) == 2
+    assert report["metrics"]["summary"]["ava.srcc"]["folds"] == 2
+    assert report["training"]["data"]["sources"][0]["images"] == 10
+    assert (out / "report.svg").read_text().startswith("<svg")
     dest = tmp_path / "exported.pt"
     assert train_main(["export", str(out), "--to", str(dest)]) == 0
     mf = load_model_file(dest)
@@ -102,3 +106,58 @@ def test_fit_exports_a_model_curator_scores_with(tmp_path: Path,
     for k, v in mf.head_state.items():
         assert np.allclose(v.numpy(), mf2.head_state[k].numpy()), k
     assert first  # the file existed before the rerun
+
+
+def _toy_arrays(n: int = 40, seed: int = 0) -> tuple[Arrays, Arrays]:
+    """Features where the first dimension carries the score: a learnable toy problem."""
+    from train.data import Tasks
+    from train.features import ImageFeatures
+
+    rng = np.random.default_rng(seed)
+    tasks, feats = Tasks(), []
+    for i in range(n):
+        quality = rng.uniform(3, 8)
+        g = torch.tensor(rng.normal(0, 1, (2, 8)), dtype=torch.float32)
+        g[:, 0] = quality
+        feats.append(ImageFeatures(g, g.clone()))
+        votes = np.exp(-((np.arange(1, 11) - quality) ** 2) / 2)
+        tasks.dist_idx.append(tasks.photo(Path(f"/toy/{i}.jpg")))
+        tasks.dist_y.append(votes / votes.sum())
+        tasks.dist_group.append(str(i))
+    for i in range(0, n - 1, 2):
+        tasks.pair_a.append(i)
+        tasks.pair_b.append(i + 1)
+        qa, qb = float(feats[i].global_feat[0, 0]), float(feats[i + 1].global_feat[0, 0])
+        tasks.pair_p.append(1.0 if qa > qb else 0.0)
+        tasks.pair_kind.append("crowd")
+        tasks.pair_group.append(str(i))
+    half = np.arange(n) < n // 2
+    pairs = np.arange(len(tasks.pair_a)) < len(tasks.pair_a) // 2
+    none = np.zeros(0, dtype=bool)
+    return (make_arrays(feats, tasks, half, none, pairs),
+            make_arrays(feats, tasks, ~half, none, ~pairs))
+
+
+def test_multitask_head_learns_and_evaluates() -> None:
+    train, test = _toy_arrays()
+    head, info = fit_head(train, HeadTrainConfig(epochs=300, hidden=16, dropout=0.0,
+                                                 weight_decay=0.0, lr=1e-2), val=test)
+    assert info["curve"][-1]["train_loss"] < info["curve"][0]["train_loss"]
+    report = evaluate(head, test, train_mean=5.5)
+    assert report["ava"]["srcc"] > 0.8
+    assert report["crowd"]["agreement"] >= 0.8
+    # No leakage: the test arrays hold only the test photos.
+    assert test.G.shape[0] == 20 and train.G.shape[0] == 20
+
+
+def test_interrupted_fit_resumes_to_the_same_head(tmp_path: Path) -> None:
+    train, val = _toy_arrays(seed=1)
+    cfg = HeadTrainConfig(epochs=50, hidden=8, patience=1000)
+    whole, _ = fit_head(train, cfg, val)
+    ckpt = tmp_path / "fit.ckpt"
+    fit_head(train, HeadTrainConfig(epochs=25, hidden=8, patience=1000), val, checkpoint=ckpt)
+    assert ckpt.is_file()
+    resumed, info = fit_head(train, cfg, val, checkpoint=ckpt)
+    assert info["curve"][0]["epoch"] == 1 and len(info["curve"]) == 50
+    for k, v in whole.state_dict().items():
+        assert torch.allclose(v.float(), resumed.state_dict()[k].float()), k

@@ -1,7 +1,11 @@
-"""``python -m train``: fit a DCNN head on AVA-format data, evaluate it, export a model file.
+"""``python -m train``: fit a DCNN head, evaluate it honestly, export a model file.
 
     python -m train fit --ava-root ../shared/data/ava-sample --all --out runs/ava85
+    python -m train fit --ava-root AVA --tag 40 --split seed --out runs/food
+    python -m train fit --ratings my_photos/ratings.csv --out runs/mine
     python -m train export runs/ava85 --to assets/model.pt
+
+``--progress json`` prints one JSON object per line on stdout (for the app's Retrain dialog).
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +29,24 @@ from curator.backbones import DEFAULT_BACKBONE, REGISTRY
 from curator.fsutil import atomic_write_bytes
 from curator.model import build_dcnn
 from curator.modelfile import ModelFile, load_model_file, save_model_file
-from curator.progress import ProgressBar
+from curator.progress import ProgressBar, format_eta
 from train import ava
-from train.features import ImageFeatures, extract
-from train.fit import FeatureSet, HeadTrainConfig, fit_head, kfold_indices, predict, split_indices
-from train.metrics import report
+from train.data import Tasks
+from train.features import extract
+from train.fit import (
+    HeadTrainConfig,
+    evaluate,
+    fit_head,
+    group_folds,
+    make_arrays,
+    predict,
+    split_indices,
+)
+from train.plot import write_report_plot
 
 log = logging.getLogger(__name__)
+
+SPLITS = ("kfold", "seed", "official", "random")
 
 
 class TrainError(RuntimeError):
@@ -39,146 +55,335 @@ class TrainError(RuntimeError):
 
 @dataclass
 class FitArgs:
-    """Everything a ``fit`` run depends on; saved in its report."""
+    """Everything a ``fit`` run depends on; saved in its report and model file."""
 
-    ava_root: Path
-    images: Path | None
-    tag: int | None
-    all: bool
     out: Path
-    backbone: str
-    crops: int
-    folds: int
-    feature_cache: Path
-    head: HeadTrainConfig
+    ava_root: Path | None = None
+    images: Path | None = None
+    tag: int | None = ava.FOOD_AND_DRINK
+    id_list: Path | None = None
+    split: str = "kfold"
+    lists_dir: Path | None = None
+    category: str = "fooddrink"
+    ratings: list[Path] = field(default_factory=list)
+    pairs: list[Path] = field(default_factory=list)
+    pairs_images: Path | None = None
+    damage_from: list[Path] = field(default_factory=list)
+    damage_per_photo: int = 3
+    backbone: str = DEFAULT_BACKBONE
+    crops: int = 4
+    folds: int = 5
+    feature_cache: Path | None = None
+    progress: str = "bar"
+    resume: bool = False
+    head: HeadTrainConfig = field(default_factory=HeadTrainConfig)
 
 
-def parse_fit(ns: argparse.Namespace) -> FitArgs:
-    head = HeadTrainConfig(
-        epochs=ns.epochs, lr=ns.lr, weight_decay=ns.weight_decay, hidden=ns.hidden,
-        dropout=ns.dropout, loss=ns.loss, seed=ns.seed,
-    )
-    return FitArgs(
-        ava_root=ns.ava_root, images=ns.images, tag=None if ns.all else ns.tag, all=ns.all,
-        out=ns.out, backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
-        feature_cache=ns.feature_cache or ns.out.parent / ".features", head=head,
-    )
+class Reporter:
+    """Progress for people (stderr bar and lines) or for the app (JSON lines on stdout)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.t0 = time.perf_counter()
+
+    def event(self, kind: str, **data: Any) -> None:
+        if self.mode == "json":
+            print(json.dumps({"event": kind, "elapsed_s": round(time.perf_counter() - self.t0, 2),
+                              **data}), flush=True)
+
+    def say(self, text: str) -> None:
+        if self.mode == "json":
+            self.event("message", text=text)
+        elif self.mode == "bar":
+            print(text, file=sys.stderr, flush=True)
+
+    def counter(self, stage: str) -> Any:
+        if self.mode == "json":
+            last = [0.0]
+
+            def tick(done: int, total: int) -> None:
+                now = time.perf_counter()
+                if done == total or now - last[0] > 0.5:
+                    last[0] = now
+                    self.event("progress", stage=stage, done=done, total=total)
+            return tick
+        return ProgressBar(stage, enabled=None if self.mode == "bar" else False)
+
+    def epochs(self, stage: str) -> Any:
+        start = time.perf_counter()
+        bar = self.counter(stage)
+
+        def on_epoch(epoch: int, total: int, train_loss: float, val_loss: float | None) -> None:
+            if self.mode == "json":
+                if epoch % 10 == 0 or epoch == total:
+                    rate = epoch / max(time.perf_counter() - start, 1e-9)
+                    self.event("epoch", stage=stage, epoch=epoch, epochs=total,
+                               train_loss=train_loss, val_loss=val_loss,
+                               eta_s=round((total - epoch) / rate, 1))
+            else:
+                bar(epoch, total)
+        on_epoch.close = getattr(bar, "close", lambda: None)  # type: ignore[attr-defined]
+        return on_epoch
 
 
-def rows(
-    feats: list[ImageFeatures], targets: np.ndarray, idx: np.ndarray, augment: bool
-) -> FeatureSet:
-    """Feature rows for images ``idx``: every (global, local) view pair when augmenting."""
-    xs, ys, img = [], [], []
-    for i in idx:
-        f = feats[i]
-        gs = f.global_feat if augment else f.global_feat[:1]
-        ls = f.local_feat if augment else f.local_feat[:1]
-        for g in gs:
-            for loc in ls:
-                xs.append(torch.cat([g, loc]))
-                ys.append(targets[i])
-                img.append(i)
-    return FeatureSet(
-        torch.stack(xs), torch.tensor(np.stack(ys), dtype=torch.float32), np.asarray(img)
-    )
+def build_tasks(a: FitArgs, rep: Reporter) -> tuple[Tasks, dict[str, str], dict[str, Any]]:
+    """All training items, the AVA test/train role of each AVA group, and a data description."""
+    tasks = Tasks()
+    role: dict[str, str] = {}
+    desc: dict[str, Any] = {"sources": []}
+    if a.ava_root is not None:
+        items, read = ava.read_ava(a.ava_root, a.images)
+        what = "all tags"
+        if a.id_list is not None:
+            items = ava.select_ids(items, ava.read_id_list(a.id_list))
+            what = f"ids in {a.id_list.name}"
+        elif a.tag is not None:
+            items = ava.select_tag(items, a.tag)
+            what = f"tag {a.tag}"
+        if not items:
+            raise TrainError(f"0 images in selection ({what}) under {a.ava_root}: "
+                             f"{read.summary()}. Pick another --tag or use --all.")
+        if a.split in ("seed", "official"):
+            train_ids, test_ids = split_lists(a)
+            role = {f"ava:{it.image_id}": ("test" if it.image_id in test_ids else "train")
+                    for it in items if it.image_id in test_ids | train_ids}
+            items = [it for it in items if f"ava:{it.image_id}" in role]
+            if not any(r == "test" for r in role.values()):
+                raise TrainError(f"none of the selected images is in the {a.split} split's "
+                                 "test list")
+        tasks.add_ava(items)
+        means = [it.mean for it in items]
+        desc["sources"].append({"kind": "AVA", "root": str(a.ava_root), "selection": what,
+                                "split": a.split, "images": len(items),
+                                "skipped": dict(read.skipped),
+                                "mean_score": float(np.mean(means)),
+                                "sd_score": float(np.std(means))})
+        rep.say(f"AVA: {len(items)} images ({what}); {read.summary()}")
+    for r in a.ratings:
+        before = len(tasks.mean_idx)
+        tasks.add_ratings(r)
+        desc["sources"].append({"kind": "ratings", "csv": str(r),
+                                "photos": len(tasks.mean_idx) - before})
+    for p in a.pairs:
+        before = len(tasks.pair_a)
+        tasks.add_pairs(p, a.pairs_images)
+        desc["sources"].append({"kind": "crowd pairs", "csv": str(p),
+                                "pairs": len(tasks.pair_a) - before})
+    groups = tasks.groups_by_path()
+    for d in a.damage_from:
+        before = len(tasks.pair_a)
+        tasks.add_damage(d, a.damage_per_photo, a.head.seed, groups)
+        desc["sources"].append({"kind": "synthetic damage pairs", "folder": str(d),
+                                "pairs": len(tasks.pair_a) - before,
+                                "per_photo": a.damage_per_photo})
+    if not (tasks.dist_idx or tasks.mean_idx or tasks.pair_a):
+        raise TrainError("no training data: give --ava-root, --ratings, --pairs or --damage-from")
+    desc["skipped"] = dict(tasks.skipped)
+    rep.say(f"data: {tasks.summary()}")
+    return tasks, role, desc
 
 
-def train_eval(feats: list[ImageFeatures], y: np.ndarray, train_idx: np.ndarray,
-               test_idx: np.ndarray | None, cfg: HeadTrainConfig) -> tuple[Any, dict[str, Any]]:
-    """Fit on ``train_idx`` (early-stopped on a carved validation part); predict ``test_idx``."""
-    keep, val = split_indices(len(train_idx), cfg.val_fraction, cfg.seed)
-    head, info = fit_head(
-        rows(feats, y, train_idx[keep], augment=True), cfg,
-        rows(feats, y, train_idx[val], augment=False) if len(val) else None,
-    )
-    if test_idx is not None:
-        info["pred"] = predict(head, rows(feats, y, test_idx, augment=False).x)
-    return head, info
+def split_lists(a: FitArgs) -> tuple[set[str], set[str]]:
+    """(train ids, test ids) of the named split."""
+    if a.split == "seed":
+        pkg = resources.files("train") / "splits"
+        return (set(ava.read_id_list(Path(str(pkg / "seed_fooddrink_train.txt")))),
+                set(ava.read_id_list(Path(str(pkg / "seed_fooddrink_test.txt")))))
+    lists = a.lists_dir or (a.ava_root / "aesthetics_image_lists" if a.ava_root else None)
+    if lists is None or not (lists / f"{a.category}_train.jpgl").is_file():
+        raise TrainError(f"official split needs {a.category}_train.jpgl and _test.jpgl: "
+                         "pass --lists-dir (AVA's aesthetics_image_lists folder)")
+    return (set(ava.read_id_list(lists / f"{a.category}_train.jpgl")),
+            set(ava.read_id_list(lists / f"{a.category}_test.jpgl")))
+
+
+def assign_folds(
+    tasks: Tasks, a: FitArgs, role: dict[str, str]
+) -> tuple[dict[str, int], list[int]]:
+    """Fold of every group, and which folds are evaluated (all for k-fold, else fold 0)."""
+    groups = tasks.dist_group + tasks.mean_group + tasks.pair_group
+    if a.split == "kfold":
+        if len(set(groups)) < a.folds:
+            raise TrainError(f"only {len(set(groups))} independent items; need at least "
+                             f"--folds {a.folds}")
+        return group_folds(groups, a.folds, a.head.seed), list(range(a.folds))
+    # One held-out split: AVA by its lists (or seeded 20 % for "random"); other sources 20 %.
+    rng_fold = group_folds(groups, 5, a.head.seed)
+    fold = {g: (0 if rng_fold[g] == 0 else 1) for g in groups}
+    for g, r in role.items():
+        fold[g] = 0 if r == "test" else 1
+    return fold, [0]
+
+
+def selections(tasks: Tasks, fold_of: dict[str, int], test_fold: int | None,
+               include: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks over each task's items: in ``test_fold`` (include) or not in it."""
+    def m(gs: list[str]) -> np.ndarray:
+        f = np.asarray([fold_of[g] for g in gs], dtype=np.int64)
+        if test_fold is None:
+            return np.ones(len(gs), dtype=bool)
+        return (f == test_fold) if include else (f != test_fold)
+    return m(tasks.dist_group), m(tasks.mean_group), m(tasks.pair_group)
+
+
+def carve_val(masks: tuple[np.ndarray, ...], frac: float, seed: int) -> tuple[tuple, tuple]:
+    """Split each selected mask into (fit, validation) parts for early stopping."""
+    fit, val = [], []
+    for mk in masks:
+        idx = np.flatnonzero(mk)
+        keep, held = split_indices(len(idx), frac, seed) if len(idx) > 1 else (np.arange(len(idx)),
+                                                                                np.arange(0))
+        f, v = np.zeros_like(mk), np.zeros_like(mk)
+        f[idx[keep]] = True
+        v[idx[held]] = True
+        fit.append(f)
+        val.append(v)
+    return tuple(fit), tuple(val)
+
+
+def summarise(fold_reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and sd over folds of every numeric metric present."""
+    flat: dict[str, list[float]] = {}
+
+    def walk(prefix: str, d: dict[str, Any]) -> None:
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(f"{prefix}{k}.", v)
+            elif isinstance(v, int | float):
+                flat.setdefault(f"{prefix}{k}", []).append(float(v))
+    for r in fold_reports:
+        walk("", r)
+    return {k: {"mean": float(np.mean(v)), "sd": float(np.std(v)), "folds": len(v)}
+            for k, v in flat.items()}
 
 
 def cmd_fit(a: FitArgs) -> int:
+    rep = Reporter(a.progress)
     t0 = time.perf_counter()
-    items, rep = ava.read_ava(a.ava_root, a.images)
-    if a.tag is not None:
-        items = ava.select_tag(items, a.tag)
-    what = "all tags" if a.tag is None else f"tag {a.tag}"
-    if not items:
-        raise TrainError(
-            f"0 images in selection ({what}) under {a.ava_root}: {rep.summary()}. "
-            "Pick another --tag or use --all."
-        )
-    if len(items) < max(4, a.folds):
-        raise TrainError(f"only {len(items)} images in selection ({what}); need at least "
-                         f"{max(4, a.folds)}")
-    print(f"{len(items)} images ({what}); {rep.summary()}", file=sys.stderr)
-
-    model = build_dcnn(a.backbone)
-    bar = ProgressBar("Features")
-    feats_by_id, errors = extract(
-        model, a.backbone, [(it.image_id, it.path) for it in items], a.feature_cache,
-        a.crops, a.head.seed, bar,
-    )
-    bar.close()
-    items = [it for it in items if it.image_id in feats_by_id]
-    feats = [feats_by_id[it.image_id] for it in items]
-    y = np.stack([it.distribution for it in items])
-    means = y @ np.arange(1, 11)
-
-    folds = kfold_indices(len(items), a.folds, a.head.seed)
-    oof = np.zeros_like(y)
-    fold_reports = []
-    for k, test_idx in enumerate(folds):
-        train_idx = np.setdiff1d(np.arange(len(items)), test_idx)
-        _, info = train_eval(feats, y, train_idx, test_idx, a.head)
-        oof[test_idx] = info["pred"]
-        fold_reports.append(report(info["pred"], y[test_idx], float(means[train_idx].mean())))
-        print(f"fold {k + 1}/{a.folds}: SRCC {fold_reports[-1]['srcc']:.3f} "
-              f"L1 {fold_reports[-1]['l1']:.3f} (naive {fold_reports[-1]['l1_naive']:.3f})",
-              file=sys.stderr)
-    summary = {
-        key: {"mean": float(np.mean([r[key] for r in fold_reports])),
-              "sd": float(np.std([r[key] for r in fold_reports]))}
-        for key in ("srcc", "plcc", "l1", "l1_naive", "l2", "l2_naive", "emd", "accuracy_at_5",
-                    "pred_sd")
-    }
-    head, final = train_eval(feats, y, np.arange(len(items)), None, a.head)
-
-    data = {
-        "source": "AVA-format folder", "ava_root": str(a.ava_root), "selection": what,
-        "images": len(items), "skipped": dict(rep.skipped), "unreadable": errors,
-        "mean_score": float(means.mean()), "sd_score": float(means.std()),
-    }
-    metrics = {
-        "kfold": {"k": a.folds, "per_fold": fold_reports, "summary": summary,
-                  "pooled": report(oof, y, float(means.mean()))},
-        "final_fit": {"best_epoch": final["best_epoch"]},
-    }
+    rep.event("start", out=str(a.out))
+    tasks, role, desc = build_tasks(a, rep)
+    fold_of, test_folds = assign_folds(tasks, a, role)
+    device = a.head.device
+    model = build_dcnn(a.backbone).to(device)
+    cache = a.feature_cache or a.out.parent / ".features"
+    bar = rep.counter("features")
+    feats_by_key, errors = extract(model, a.backbone, tasks.samples, cache, a.crops,
+                                   a.head.seed, bar)
+    getattr(bar, "close", lambda: None)()
+    if errors:
+        raise TrainError(f"{len(errors)} photo(s) could not be read, e.g. "
+                         f"{next(iter(errors))}: {next(iter(errors.values()))}")
+    feats = [feats_by_key[s.key] for s in tasks.samples]
     a.out.mkdir(parents=True, exist_ok=True)
+    dist_mean = (np.asarray(tasks.dist_y).reshape(-1, 10) @ np.arange(1, 11)
+                 if tasks.dist_y else np.zeros(0))
+    all_means = np.concatenate([dist_mean, np.asarray(tasks.mean_y, dtype=np.float64)])
+
+    def fit_on(train_masks: tuple, stage: str, ckpt: Path) -> tuple[Any, dict[str, Any]]:
+        fit_m, val_m = carve_val(train_masks, a.head.val_fraction, a.head.seed)
+        on_epoch = rep.epochs(stage)
+        head, info = fit_head(make_arrays(feats, tasks, *fit_m), a.head,
+                              make_arrays(feats, tasks, *val_m), ckpt if a.resume else None,
+                              on_epoch)
+        on_epoch.close()
+        return head, info
+
+    fold_reports: list[dict[str, Any]] = []
+    oof_true: list[float] = []
+    oof_pred: list[float] = []
+    for k in test_folds:
+        fold_file = a.out / "folds" / f"fold-{k}.json"
+        if a.resume and fold_file.is_file():
+            done = json.loads(fold_file.read_text())
+        else:
+            train_m = selections(tasks, fold_of, k, include=False)
+            test_m = selections(tasks, fold_of, k, include=True)
+            stage = f"fold {k + 1}/{len(test_folds)}" if a.split == "kfold" else "held-out split"
+            (a.out / "folds").mkdir(exist_ok=True)
+            head, _ = fit_on(train_m, stage, a.out / "folds" / f"fold-{k}.ckpt")
+            train_mean = float(np.mean(all_means[np.concatenate([train_m[0], train_m[1]])])) \
+                if len(all_means) else 5.5
+            test_arr = make_arrays(feats, tasks, *test_m)
+            metrics = evaluate(head, test_arr, train_mean)
+            _, pm = predict(head, test_arr)
+            done = {"fold": k, "metrics": metrics,
+                    "true": test_arr.dist_y.numpy().dot(np.arange(1, 11)).tolist(),
+                    "pred": pm[test_arr.dist_idx.numpy()].tolist()}
+            atomic_write_bytes(fold_file, json.dumps(done).encode())
+        fold_reports.append(done["metrics"])
+        oof_true += done["true"]
+        oof_pred += done["pred"]
+        rep.event("fold", fold=k, metrics=done["metrics"])
+        rep.say(f"fold {k + 1}: " + brief(done["metrics"]))
+
+    summary = summarise(fold_reports)
+    head, final = fit_on(selections(tasks, fold_of, None, include=False), "final fit",
+                         a.out / "final.ckpt")
+    method = (f"frozen {a.backbone} features; {a.crops} local crops x 2 global views per photo, "
+              "one combination sampled per epoch; head trained with "
+              + " + ".join(k for k, w in [("EMD on AVA votes", a.head.w_dist if tasks.dist_idx
+                                           else 0),
+                                          ("MSE on ratings", a.head.w_mean if tasks.mean_idx
+                                           else 0),
+                                          ("logistic crowd-pair loss", a.head.w_crowd),
+                                          ("logistic damage-pair loss", a.head.w_damage)] if w)
+              + (f"; evaluated by {a.folds}-fold cross-validation over independent items"
+                 if a.split == "kfold" else f"; evaluated on the {a.split} split's test part"))
+    metrics_doc = {"evaluation": a.split, "folds": fold_reports, "summary": summary,
+                   "pooled_ava": pooled(oof_true, oof_pred),
+                   "final_fit": {"best_epoch": final["best_epoch"]}}
     mf = ModelFile(
         backbone=a.backbone, head_config=head.cfg, head_state=head.state_dict(),
         preprocess=model.pre,
-        training={
-            "data": data, "method": f"frozen {a.backbone} features, {a.crops} local crops x 2 "
-            f"global flips per image, head trained with {a.head.loss.upper()} loss",
-            "config": _jsonable(asdict(a)),
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": " ".join(sys.argv),
-        },
-        metrics=metrics,
+        training={"data": desc, "method": method, "config": _jsonable(asdict(a)),
+                  "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                  "command": "python -m train " + " ".join(sys.argv[1:])},
+        metrics=metrics_doc,
     )
     save_model_file(a.out / "model.pt", mf)
-    rep_doc = {"training": mf.training, "metrics": metrics,
-               "curve": final["curve"], "seconds": time.perf_counter() - t0}
-    atomic_write_bytes(a.out / "report.json", json.dumps(rep_doc, indent=2).encode())
-    s = summary
-    print(
-        f"k-fold ({a.folds}) SRCC {s['srcc']['mean']:.3f} ± {s['srcc']['sd']:.3f}, "
-        f"L1 {s['l1']['mean']:.3f} ± {s['l1']['sd']:.3f} vs naive {s['l1_naive']['mean']:.3f}; "
-        f"wrote {a.out / 'model.pt'} and report.json in {time.perf_counter() - t0:.0f} s",
-        file=sys.stderr,
-    )
+    atomic_write_bytes(a.out / "report.json", json.dumps(
+        {"training": mf.training, "metrics": metrics_doc, "curve": final["curve"],
+         "seconds": time.perf_counter() - t0}, indent=2).encode())
+    write_report_plot(a.out / "report.svg", final["curve"], oof_true, oof_pred)
+    for ck in [a.out / "final.ckpt", *(a.out / "folds").glob("*.ckpt")]:
+        ck.unlink(missing_ok=True)
+    rep.say(f"summary: {brief_summary(summary)}; wrote {a.out / 'model.pt'}, report.json, "
+            f"report.svg in {format_eta(time.perf_counter() - t0)}")
+    rep.event("done", model=str(a.out / "model.pt"), summary=summary)
     return 0
+
+
+def pooled(true: list[float], pred: list[float]) -> dict[str, float]:
+    from train import metrics as m
+
+    if len(true) < 2:
+        return {}
+    t, p = np.asarray(true), np.asarray(pred)
+    return {"n": float(len(t)), "srcc": m.srcc(p, t), "plcc": m.plcc(p, t), "l1": m.l1(p, t)}
+
+
+def brief(metrics: dict[str, Any]) -> str:
+    parts = []
+    if "ava" in metrics:
+        r = metrics["ava"]
+        parts.append(f"AVA SRCC {r['srcc']:.3f} L1 {r['l1']:.3f} (naive {r['l1_naive']:.3f})")
+    if "ratings" in metrics:
+        r = metrics["ratings"]
+        parts.append(f"ratings SRCC {r['srcc']:.3f} L1 {r['l1']:.3f} (naive {r['l1_naive']:.3f})")
+    if "crowd" in metrics:
+        parts.append(f"crowd agreement {metrics['crowd']['weighted_agreement']:.1%} weighted")
+    if "damage" in metrics:
+        parts.append(f"damage pairs {metrics['damage']['accuracy']:.1%}")
+    return "; ".join(parts)
+
+
+def brief_summary(s: dict[str, Any]) -> str:
+    keys = [("ava.srcc", "AVA SRCC"), ("ava.l1", "L1"), ("ava.l1_naive", "naive L1"),
+            ("ratings.srcc", "ratings SRCC"), ("crowd.weighted_agreement", "crowd"),
+            ("damage.accuracy", "damage")]
+    return ", ".join(
+        f"{label} {s[k]['mean']:.3f} ± {s[k]['sd']:.3f}" for k, label in keys if k in s
+    )
 
 
 def _jsonable(obj: Any) -> Any:
@@ -198,43 +403,88 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
-    f = sub.add_parser("fit", help="train and evaluate a head on AVA-format data")
-    f.add_argument("--ava-root", type=Path, required=True, help="folder with AVA.txt")
-    f.add_argument("--images", type=Path, help="image folder (default: AVA_ROOT/images)")
-    sel = f.add_mutually_exclusive_group()
+    f = sub.add_parser("fit", help="train and evaluate a head")
+    src = f.add_argument_group("data")
+    src.add_argument("--ava-root", type=Path, help="folder with AVA.txt (images in ./images)")
+    src.add_argument("--images", type=Path, help="AVA image folder (default: AVA_ROOT/images)")
+    sel = src.add_mutually_exclusive_group()
     sel.add_argument("--tag", type=int, default=ava.FOOD_AND_DRINK,
-                     help="semantic tag to select (default 40, Food and Drink)")
-    sel.add_argument("--all", action="store_true", help="every image, whatever its tags")
+                     help="AVA semantic tag (default 40, Food and Drink)")
+    sel.add_argument("--all", action="store_true", help="every AVA image, whatever its tags")
+    sel.add_argument("--list", type=Path, dest="id_list", help="an id list (.jpgl) to select")
+    src.add_argument("--split", choices=SPLITS, default="kfold",
+                     help="kfold (default), seed (the study's 4,400/600 resplit), official "
+                          "(CATEGORY_train/test.jpgl), random (seeded 80/20)")
+    src.add_argument("--lists-dir", type=Path, help="AVA's aesthetics_image_lists folder")
+    src.add_argument("--category", default="fooddrink", help="official list name (fooddrink)")
+    src.add_argument("--ratings", type=Path, action="append", default=[],
+                     help="CSV of path,score (1-10) or path,stars (1-5); repeatable")
+    src.add_argument("--pairs", type=Path, action="append", default=[],
+                     help="CSV of image_1,image_2,p_image1_preferred; repeatable")
+    src.add_argument("--pairs-images", type=Path, help="images of --pairs (default: ./images)")
+    src.add_argument("--damage-from", type=Path, action="append", default=[],
+                     help="folder of photos to learn 'original beats damaged copy' from")
+    src.add_argument("--damage-per-photo", type=int, default=3)
     f.add_argument("--out", type=Path, default=Path("runs/latest"))
     f.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(REGISTRY))
     f.add_argument("--crops", type=int, default=4, help="local views per image (1 = centre)")
     f.add_argument("--folds", type=int, default=5)
-    f.add_argument("--feature-cache", type=Path)
-    f.add_argument("--epochs", type=int, default=HeadTrainConfig.epochs)
-    f.add_argument("--lr", type=float, default=HeadTrainConfig.lr)
-    f.add_argument("--weight-decay", type=float, default=HeadTrainConfig.weight_decay)
-    f.add_argument("--hidden", type=int, default=HeadTrainConfig.hidden)
-    f.add_argument("--dropout", type=float, default=HeadTrainConfig.dropout)
-    f.add_argument("--loss", choices=["emd", "mse"], default="emd")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--feature-cache", type=Path, help="default: OUT/../.features")
+    d = HeadTrainConfig()
+    f.add_argument("--epochs", type=int, default=d.epochs)
+    f.add_argument("--patience", type=int, default=d.patience)
+    f.add_argument("--lr", type=float, default=d.lr)
+    f.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    f.add_argument("--hidden", type=int, default=d.hidden)
+    f.add_argument("--dropout", type=float, default=d.dropout)
+    f.add_argument("--w-crowd", type=float, default=d.w_crowd, help="crowd-pair loss weight")
+    f.add_argument("--w-damage", type=float, default=d.w_damage, help="damage-pair loss weight")
+    f.add_argument("--w-dist", type=float, default=d.w_dist, help="AVA EMD loss weight")
+    f.add_argument("--seed", type=int, default=d.seed)
+    f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
+    f.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (same options)")
     e = sub.add_parser("export", help="copy a run's model file where curator loads it")
     e.add_argument("run", type=Path)
     e.add_argument("--to", type=Path, required=True)
     return p
 
 
+def parse_fit(ns: argparse.Namespace) -> FitArgs:
+    device = ns.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    head = HeadTrainConfig(epochs=ns.epochs, patience=ns.patience, lr=ns.lr,
+                           weight_decay=ns.weight_decay, hidden=ns.hidden, dropout=ns.dropout,
+                           w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
+                           seed=ns.seed, device=device)
+    return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
+                   tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
+                   split=ns.split, lists_dir=ns.lists_dir, category=ns.category,
+                   ratings=ns.ratings, pairs=ns.pairs, pairs_images=ns.pairs_images,
+                   damage_from=ns.damage_from, damage_per_photo=ns.damage_per_photo,
+                   backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
+                   feature_cache=ns.feature_cache, progress=ns.progress, resume=ns.resume,
+                   head=head)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if ns.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
         if ns.command == "fit":
             return cmd_fit(parse_fit(ns))
         return cmd_export(ns.run, ns.to)
-    except (TrainError, FileNotFoundError) as exc:
+    except (TrainError, FileNotFoundError, ValueError) as exc:
+        if getattr(ns, "progress", "bar") == "json":
+            print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         print(f"train: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ntrain: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -88,3 +88,24 @@ def report(
         "pred_sd": float(np.std(pm)),
         "true_sd": float(np.std(tm)),
     }
+
+
+def pairwise_accuracy(score_a: np.ndarray, score_b: np.ndarray) -> float:
+    """Share of pairs where ``a`` (the one that should win) scores strictly higher."""
+    return float(np.mean(np.asarray(score_a) > np.asarray(score_b)))
+
+
+def pair_agreement(
+    score_a: np.ndarray, score_b: np.ndarray, p_a: np.ndarray
+) -> tuple[float, float]:
+    """Agreement with a crowd's majority: (weighted by |p - 0.5|, unweighted).
+
+    Ties in the crowd (p = 0.5) carry no weight and are left out of the unweighted share.
+    """
+    sa, sb, p = (np.asarray(v, dtype=np.float64) for v in (score_a, score_b, p_a))
+    decided = p != 0.5
+    if not decided.any():
+        return 0.0, 0.0
+    agree = ((sa > sb) == (p > 0.5))[decided]
+    w = np.abs(p - 0.5)[decided]
+    return float(np.sum(w * agree) / np.sum(w)), float(np.mean(agree))

@@ -1,0 +1,158 @@
+"""Training data sources, all turned into one set of tasks over one list of photos.
+
+- AVA: vote histograms -> distribution targets (EMD loss).
+- Ratings: a folder + CSV of ``path,score`` (1–10) or ``path,stars`` (1–5) -> mean targets (MSE).
+- Pairs: ``image_1,image_2,p_image1_preferred`` (crowd preferences) -> soft pairwise targets.
+- Damage: plain folders of photos -> "original beats its damaged copy" pairs (RankIQA).
+
+Every item gets a *group* so k-fold splits never put the same photo on both sides.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from curator.scan import scan_folder
+from train import damage
+from train.ava import AvaItem
+from train.features import Sample
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tasks:
+    """Index arrays into ``samples`` for each kind of supervision, each with a group id."""
+
+    samples: list[Sample] = field(default_factory=list)
+    dist_idx: list[int] = field(default_factory=list)
+    dist_y: list[np.ndarray] = field(default_factory=list)
+    dist_group: list[str] = field(default_factory=list)
+    mean_idx: list[int] = field(default_factory=list)
+    mean_y: list[float] = field(default_factory=list)
+    mean_group: list[str] = field(default_factory=list)
+    pair_a: list[int] = field(default_factory=list)
+    pair_b: list[int] = field(default_factory=list)
+    pair_p: list[float] = field(default_factory=list)
+    pair_kind: list[str] = field(default_factory=list)  # "crowd" or a damage kind
+    pair_group: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    _index: dict[str, int] = field(default_factory=dict)
+
+    def photo(self, path: Path, dmg: tuple[str, float] | None = None) -> int:
+        """Index of ``path`` (optionally damaged) in ``samples``, adding it once."""
+        key = str(path) if dmg is None else f"{path}|{dmg[0]}|{dmg[1]}"
+        return self.sample(Sample(key, path, dmg))
+
+    def sample(self, s: Sample) -> int:
+        """Index of ``s`` in ``samples``, adding it once (keys identify photos)."""
+        if s.key not in self._index:
+            self._index[s.key] = len(self.samples)
+            self.samples.append(s)
+        return self._index[s.key]
+
+    def add_ava(self, items: list[AvaItem]) -> None:
+        for it in items:
+            self.dist_idx.append(self.photo(it.path))
+            self.dist_y.append(it.distribution)
+            self.dist_group.append(f"ava:{it.image_id}")
+
+    def add_ratings(self, csv_path: Path) -> None:
+        """``path,score`` (1–10) or ``path,stars`` (1–5); paths relative to the CSV's folder."""
+        base = Path(csv_path).parent
+        with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if "path" not in cols or not ({"score", "stars"} & set(cols)):
+                raise ValueError(f"{csv_path}: need columns path and score (1-10) or stars (1-5)")
+            for row in reader:
+                try:
+                    p = base / row[cols["path"]].strip()
+                    if "score" in cols:
+                        y = float(row[cols["score"]])
+                        ok = 1 <= y <= 10
+                    else:
+                        stars = float(row[cols["stars"]])
+                        ok = 1 <= stars <= 5
+                        y = 1 + (stars - 1) * 9 / 4  # 1..5 stars onto AVA's 1..10
+                except (ValueError, TypeError, KeyError):
+                    self.skipped["malformed rating rows"] += 1
+                    continue
+                if not ok:
+                    self.skipped["ratings out of range"] += 1
+                elif not p.is_file():
+                    self.skipped["rated photos missing"] += 1
+                else:
+                    self.mean_idx.append(self.photo(p))
+                    self.mean_y.append(y)
+                    self.mean_group.append(f"rated:{p}")
+
+    def add_pairs(self, csv_path: Path, images: Path | None = None) -> None:
+        """Crowd preferences; images in ``images`` (default: CSV folder's ``images/``)."""
+        base = Path(images) if images else Path(csv_path).parent / "images"
+        with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    a, b = base / row["image_1"].strip(), base / row["image_2"].strip()
+                    prob = float(row["p_image1_preferred"])
+                except (ValueError, TypeError, KeyError):
+                    self.skipped["malformed pair rows"] += 1
+                    continue
+                if not (0 <= prob <= 1):
+                    self.skipped["pair probabilities out of range"] += 1
+                elif not (a.is_file() and b.is_file()):
+                    self.skipped["paired photos missing"] += 1
+                else:
+                    self.pair_a.append(self.photo(a))
+                    self.pair_b.append(self.photo(b))
+                    self.pair_p.append(prob)
+                    self.pair_kind.append("crowd")
+                    self.pair_group.append(f"pair:{a.name}|{b.name}")
+
+    def add_damage(self, folder: Path, per_photo: int, seed: int,
+                   group_of: dict[Path, str] | None = None) -> None:
+        """For each photo in ``folder``: ``per_photo`` damaged copies it should outrank.
+
+        A photo already used by another source keeps that source's group, so a fold never
+        trains on a photo's damage pairs while testing on the photo's crowd pair.
+        """
+        rng = random.Random(seed)
+        kinds = sorted(damage.KINDS)
+        for path in scan_folder(folder):
+            group = (group_of or {}).get(path, f"damage:{path}")
+            orig = self.photo(path)
+            for kind in rng.sample(kinds, min(per_photo, len(kinds))):
+                sev = round(rng.random(), 3)
+                d = self.photo(path, (kind, sev))
+                self.pair_a.append(orig)
+                self.pair_b.append(d)
+                self.pair_p.append(1.0)
+                self.pair_kind.append(kind)
+                self.pair_group.append(group)
+
+    def groups_by_path(self) -> dict[Path, str]:
+        """Group of every undamaged photo already added (for ``add_damage``)."""
+        out: dict[Path, str] = {}
+        for idx, g in zip(self.dist_idx, self.dist_group, strict=True):
+            out[self.samples[idx].path] = g
+        for idx, g in zip(self.mean_idx, self.mean_group, strict=True):
+            out[self.samples[idx].path] = g
+        for a, b, g in zip(self.pair_a, self.pair_b, self.pair_group, strict=True):
+            out[self.samples[a].path] = g
+            out[self.samples[b].path] = g
+        return out
+
+    def summary(self) -> str:
+        crowd = sum(k == "crowd" for k in self.pair_kind)
+        parts = [f"{len(self.samples)} photos/copies", f"{len(self.dist_idx)} AVA vote histograms",
+                 f"{len(self.mean_idx)} ratings", f"{crowd} crowd pairs",
+                 f"{len(self.pair_kind) - crowd} damage pairs"]
+        parts += [f"{n} {why}" for why, n in sorted(self.skipped.items())]
+        return ", ".join(parts)
