@@ -164,7 +164,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_gui(folder: Path | None) -> int:
     try:
-        from curator.gui.app import run_gui  # type: ignore[import-not-found]
+        from curator.gui.app import run_gui
     except ImportError:
         sys.stderr.write(
             "The Curator desktop window is not part of this version yet.\n"

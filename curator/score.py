@@ -79,6 +79,7 @@ class Scorer:
         workers: int | None = None,
         device: str = "auto",
         thumb_size: int | None = None,
+        on_decoded: Callable[[LoadedPhoto], None] | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.digest = file_digest(self.model_path)  # raises ModelFileError when missing
@@ -87,6 +88,9 @@ class Scorer:
         self.workers = workers or default_workers()
         self.device_name = device
         self.thumb_size = thumb_size
+        #: Called (in the consuming thread) as each uncached photo is decoded, before its batch
+        #: is scored: lets a GUI show the thumbnail without waiting for the model.
+        self.on_decoded = on_decoded
         self._model: Any = None
         self._model_file: ModelFile | None = None
         self._device: Any = None
@@ -176,8 +180,7 @@ class Scorer:
     def _score_uncached(
         self, paths: list[Path], keys: dict[Path, FileKey], cancelled: CancelFn | None
     ) -> Iterator[Result]:
-        self._ensure_model()
-        pre = self.model_file.preprocess
+        pre = self.model_file.preprocess  # the model itself loads while the first photos decode
         batch: list[LoadedPhoto] = []
         loads = ordered_map(
             lambda p: load_photo(p, pre, self.thumb_size), paths, self.workers,
@@ -190,6 +193,8 @@ class Scorer:
                     self._remember([(keys[loaded.path], _error_entry(err))])
                 yield err
             else:
+                if self.on_decoded is not None:
+                    self.on_decoded(loaded)
                 batch.append(loaded)
             if len(batch) >= self.batch_size or (batch and i == len(paths)):
                 yield from self._flush(batch, keys)

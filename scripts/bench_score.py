@@ -56,6 +56,15 @@ def build_folder(dest: Path, count: int, size: tuple[int, int] = SIZE) -> list[P
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS.  VmHWM, not ru_maxrss: Linux carries ru_maxrss across
+    exec, so a child started from a big parent would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

@@ -1,0 +1,96 @@
+"""Paints one grid cell: thumbnail, rank badge, and the score with its spread."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from curator.gui.models import Roles
+
+log = logging.getLogger(__name__)
+
+TEXT_H = 36
+
+
+def score_colour(score: float) -> QColor:
+    """Red below 4.5 through amber to green above 6: a glanceable hint, the number rules."""
+    if score >= 6.0:
+        return QColor(46, 139, 87)
+    if score >= 5.0:
+        return QColor(204, 140, 0)
+    return QColor(190, 60, 50)
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """Fixed-size cells (the view uses uniform item sizes, so 10,000 rows lay out instantly)."""
+
+    def __init__(self, parent: QWidget | None = None, thumb: int = 180) -> None:
+        super().__init__(parent)
+        self.thumb = thumb
+
+    def set_thumb_size(self, px: int) -> None:
+        self.thumb = px
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(self.thumb + 12, self.thumb + TEXT_H + 12)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        p.save()
+        r: QRect = option.rect.adjusted(4, 4, -4, -4)
+        pal: QPalette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(r, pal.highlight() if selected else pal.base())
+        img_rect = QRect(r.left() + 2, r.top() + 2, r.width() - 4, r.height() - TEXT_H - 4)
+        pix = index.data(Roles.Thumbnail)
+        error = index.data(Roles.Error)
+        if pix is not None and not pix.isNull():
+            scaled = pix.scaled(img_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                Qt.TransformationMode.SmoothTransformation)
+            x = img_rect.left() + (img_rect.width() - scaled.width()) // 2
+            y = img_rect.top() + (img_rect.height() - scaled.height()) // 2
+            p.drawPixmap(x, y, scaled)
+        else:
+            p.fillRect(img_rect, QColor(60, 60, 60) if error else pal.alternateBase())
+            p.setPen(QColor(235, 120, 110) if error else pal.placeholderText().color())
+            p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter,
+                       "cannot read" if error else "loading…")
+        rank, score, sd = index.data(Roles.Rank), index.data(Roles.Score), index.data(Roles.Sd)
+        if rank is not None:
+            badge = QRect(img_rect.left() + 4, img_rect.top() + 4, 34, 20)
+            p.setBrush(QColor(0, 0, 0, 170))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(badge, 6, 6)
+            p.setPen(QColor("white"))
+            f = QFont(p.font())
+            f.setBold(True)
+            p.setFont(f)
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"#{rank}")
+        text_rect = QRect(r.left() + 4, r.bottom() - TEXT_H + 2, r.width() - 8, TEXT_H - 4)
+        f = QFont(option.font)
+        p.setFont(f)
+        line1 = text_rect.adjusted(0, 0, 0, -TEXT_H // 2)
+        line2 = text_rect.adjusted(0, TEXT_H // 2 - 2, 0, 0)
+        text_col = pal.highlightedText().color() if selected else pal.text().color()
+        if score is not None:
+            bold = QFont(f)
+            bold.setBold(True)
+            p.setFont(bold)
+            p.setPen(score_colour(score) if not selected else text_col)
+            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       f"{score:.1f} ± {sd or 0:.1f}")
+            p.setFont(f)
+        elif error:
+            p.setPen(QColor(200, 60, 50))
+            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       "broken file")
+        p.setPen(text_col)
+        name = p.fontMetrics().elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+                                          Qt.TextElideMode.ElideMiddle, line2.width())
+        p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        p.restore()

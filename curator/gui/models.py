@@ -1,0 +1,246 @@
+"""Qt model/view layer over the scoring core: one list model, one sort/filter proxy.
+
+Workers hand over ``QImage`` thumbnails and results in batches; the model turns them into
+``QPixmap`` lazily on the GUI thread and coalesces ``dataChanged`` on a short timer, so a
+10,000-photo folder stays smooth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QImage, QPixmap
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Roles(IntEnum):
+    """Data roles of ``PhotoListModel`` (beyond Qt's display/tooltip roles)."""
+
+    Path = Qt.ItemDataRole.UserRole + 1
+    Score = Qt.ItemDataRole.UserRole + 2
+    Sd = Qt.ItemDataRole.UserRole + 3
+    Rank = Qt.ItemDataRole.UserRole + 4
+    Thumbnail = Qt.ItemDataRole.UserRole + 5
+    Error = Qt.ItemDataRole.UserRole + 6
+    Mtime = Qt.ItemDataRole.UserRole + 7
+    Distribution = Qt.ItemDataRole.UserRole + 8
+    Size = Qt.ItemDataRole.UserRole + 9
+
+
+@dataclass
+class PhotoItem:
+    """Everything the grid shows about one photo."""
+
+    path: Path
+    mtime: float = 0.0
+    score: float | None = None
+    sd: float | None = None
+    distribution: tuple[float, ...] = ()
+    size: tuple[int, int] | None = None
+    error: str | None = None
+    rank: int | None = None
+    image: QImage | None = None
+    pixmap: QPixmap | None = None
+
+
+class PhotoListModel(QAbstractListModel):
+    """The photos of the open folder, in scan order; ranks follow the scores."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[PhotoItem] = []
+        self._row: dict[Path, int] = {}
+        self._dirty: set[int] = set()
+        self._flush = QTimer(self)
+        self._flush.setInterval(50)  # batch dataChanged: at most 20 repaints a second
+        self._flush.setSingleShot(True)
+        self._flush.timeout.connect(self._emit_changed)
+
+    # -- Qt API ---------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = {int(r): QByteArray(r.name.lower().encode()) for r in Roles}
+        names[int(Qt.ItemDataRole.DisplayRole)] = QByteArray(b"display")
+        return names
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        it = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return it.path.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if it.error:
+                return f"{it.path.name}\nCannot be scored: {it.error}"
+            if it.score is not None:
+                return f"{it.path.name}\nScore {it.score:.2f} ± {it.sd or 0:.2f} (rank {it.rank})"
+            return f"{it.path.name}\nnot scored yet"
+        if role == Roles.Path:
+            return str(it.path)
+        if role == Roles.Score:
+            return it.score
+        if role == Roles.Sd:
+            return it.sd
+        if role == Roles.Rank:
+            return it.rank
+        if role == Roles.Error:
+            return it.error
+        if role == Roles.Mtime:
+            return it.mtime
+        if role == Roles.Distribution:
+            return list(it.distribution)
+        if role == Roles.Size:
+            return it.size
+        if role == Roles.Thumbnail:
+            if it.pixmap is None and it.image is not None:
+                it.pixmap = QPixmap.fromImage(it.image)  # GUI thread only, on first paint
+                it.image = None
+            return it.pixmap
+        return None
+
+    # -- updates ------------------------------------------------------------------------------
+    def reset(self, paths: list[Path]) -> None:
+        """A new folder: all photos as placeholders, in one model reset."""
+        self.beginResetModel()
+        self._items = []
+        for p in paths:
+            try:
+                mtime = os.stat(p).st_mtime
+            except OSError:
+                mtime = 0.0
+            self._items.append(PhotoItem(p, mtime))
+        self._row = {it.path: i for i, it in enumerate(self._items)}
+        self._dirty.clear()
+        self.endResetModel()
+
+    def set_result(self, path: Path, score: float | None, sd: float | None,
+                   distribution: tuple[float, ...], size: tuple[int, int] | None,
+                   error: str | None) -> None:
+        row = self._row.get(path)
+        if row is None:
+            return
+        it = self._items[row]
+        it.score, it.sd, it.distribution, it.size, it.error = score, sd, distribution, size, error
+        self._mark(row)
+
+    def set_thumbnail(self, path: Path, image: QImage) -> None:
+        row = self._row.get(path)
+        if row is None:
+            return
+        self._items[row].image, self._items[row].pixmap = image, None
+        self._mark(row)
+
+    def rerank(self) -> None:
+        """Ranks 1..N by score (ties by path): what the delegate shows and export uses."""
+        scored = sorted((it for it in self._items if it.score is not None),
+                        key=lambda it: (-(it.score or 0.0), str(it.path)))
+        for it in self._items:
+            it.rank = None
+        for r, it in enumerate(scored, 1):
+            it.rank = r
+        if self._items:
+            self._dirty.update(range(len(self._items)))
+            self._flush.start()
+
+    def item(self, row: int) -> PhotoItem:
+        return self._items[row]
+
+    def items(self) -> list[PhotoItem]:
+        return list(self._items)
+
+    def row_of(self, path: Path) -> int | None:
+        return self._row.get(path)
+
+    def _mark(self, row: int) -> None:
+        self._dirty.add(row)
+        if not self._flush.isActive():
+            self._flush.start()
+
+    def flush_now(self) -> None:
+        self._flush.stop()
+        self._emit_changed()
+
+    def _emit_changed(self) -> None:
+        if not self._dirty:
+            return
+        lo, hi = min(self._dirty), max(self._dirty)
+        self._dirty.clear()
+        self.dataChanged.emit(self.index(lo), self.index(hi))
+
+
+class SortKey(IntEnum):
+    """What the grid is ordered by."""
+
+    Score = 0
+    Name = 1
+    Date = 2
+
+
+class PhotoFilterProxy(QSortFilterProxyModel):
+    """Sort by score (best first), name or date; hide photos under a minimum score."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._key = SortKey.Score
+        self._min_score: float | None = None
+        self.setDynamicSortFilter(True)
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+    def set_sort_key(self, key: SortKey) -> None:
+        self._key = SortKey(key)
+        self.invalidate()
+
+    def sort_key(self) -> SortKey:
+        return self._key
+
+    def set_min_score(self, value: float | None) -> None:
+        self.beginFilterChange()
+        self._min_score = value
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def min_score(self) -> float | None:
+        return self._min_score
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:
+        if self._min_score is None:
+            return True
+        score = self.sourceModel().index(row, 0, parent).data(Roles.Score)
+        return score is not None and score >= self._min_score
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        if self._key == SortKey.Name:
+            name = Qt.ItemDataRole.DisplayRole
+            a, b = str(left.data(name)).lower(), str(right.data(name)).lower()
+            return (a, left.data(Roles.Path)) < (b, right.data(Roles.Path))
+        if self._key == SortKey.Date:
+            return (-(left.data(Roles.Mtime) or 0), left.data(Roles.Path)) < (
+                -(right.data(Roles.Mtime) or 0), right.data(Roles.Path))
+        # Score: best first; unscored and broken photos after every scored one.
+        return _score_key(left) < _score_key(right)
+
+
+def _score_key(index: Index) -> tuple[int, float, str]:
+    """Best first; unscored and broken photos after every scored one; ties by path."""
+    score = index.data(Roles.Score)
+    path = str(index.data(Roles.Path))
+    return (0, -score, path) if score is not None else (1, 0.0, path)

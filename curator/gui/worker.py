@@ -1,0 +1,159 @@
+"""Background scan-and-score worker: the GUI thread never decodes or runs the model.
+
+Every job carries a generation stamp.  Opening another folder bumps the generation, which
+both cancels the running job (its ``cancelled`` check turns true) and lets the window drop
+any signal still in flight from the old job.  Thumbnails cross threads as ``QImage``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage
+
+from curator.cache import ScoreCache
+from curator.loader import LoadedPhoto, LoadError, load_thumbnail
+from curator.parallel import ordered_map
+from curator.paths import default_cache_dir
+from curator.scan import scan_folder
+from curator.score import PhotoError, PhotoScore, Scorer, default_workers
+
+log = logging.getLogger(__name__)
+
+THUMB_SIZE = 256
+BATCH = 8  # small batches: results and thumbnails reach the grid sooner
+
+
+def to_qimage(im: Image.Image) -> QImage:
+    """A deep-copied RGB888 ``QImage`` (safe to hand to another thread)."""
+    rgb = im.convert("RGB")
+    data = rgb.tobytes()
+    q = QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888)
+    return q.copy()
+
+
+class Generation:
+    """A thread-safe job counter: the current job is the only one not cancelled."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def next(self) -> int:
+        with self._lock:
+            self._value += 1
+            return self._value
+
+    def current(self) -> int:
+        with self._lock:
+            return self._value
+
+
+class ScoreWorker(QObject):
+    """Lives in a ``QThread``; ``run`` scans a folder and scores it, emitting in batches."""
+
+    found = Signal(int, list)  # generation, [Path]
+    results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
+    thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
+    progress = Signal(int, int, int, float)  # generation, done, total, photos/s
+    finished = Signal(int, bool)  # generation, cancelled
+    failed = Signal(int, str)  # generation, message
+
+    def __init__(self, generation: Generation, cache_dir: Path | None = None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.cache_dir = cache_dir
+
+    @Slot(int, str, str)
+    def run(self, gen: int, folder: str, model_path: str) -> None:
+        try:
+            self._run(gen, Path(folder), Path(model_path))
+        except Exception as exc:  # reported to the window, never a silent thread death
+            log.exception("scoring %s failed", folder)
+            self.failed.emit(gen, str(exc))
+
+    def _run(self, gen: int, folder: Path, model_path: Path) -> None:
+        def cancelled() -> bool:
+            return self.generation.current() != gen
+
+        paths = scan_folder(folder)
+        self.found.emit(gen, paths)
+        total = len(paths)
+        if not total:
+            self.finished.emit(gen, False)
+            return
+        cache = ScoreCache.in_dir(self.cache_dir or default_cache_dir())
+        thumbs: list[tuple[Path, QImage]] = []
+        pending: list[tuple[Any, ...]] = []
+        last_emit = [0.0]
+
+        def flush(force: bool = False) -> None:
+            now = time.perf_counter()
+            if force or now - last_emit[0] > 0.1:
+                last_emit[0] = now
+                if thumbs:
+                    self.thumbnails.emit(gen, list(thumbs))
+                    thumbs.clear()
+                if pending:
+                    self.results.emit(gen, list(pending))
+                    pending.clear()
+
+        def decoded(photo: LoadedPhoto) -> None:
+            if photo.thumbnail is not None:
+                thumbs.append((photo.path, to_qimage(photo.thumbnail)))
+                flush()
+
+        scorer = Scorer(model_path, cache, batch_size=BATCH, thumb_size=THUMB_SIZE,
+                        on_decoded=decoded)
+        t0, done = time.perf_counter(), 0
+        cached_paths: list[Path] = []
+        try:
+            for r in scorer.score(paths, cancelled=cancelled):
+                done += 1
+                if isinstance(r, PhotoScore):
+                    pending.append((r.path, r.mean, r.sd, r.distribution,
+                                    (r.width, r.height) if r.width else None, None))
+                    if r.cached:
+                        cached_paths.append(r.path)
+                else:
+                    pending.append((r.path, None, None, (), None, r.reason))
+                if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
+                    # The cached results have all arrived: show their thumbnails before the
+                    # model starts on the rest.
+                    self._cached_thumbnails(gen, cached_paths, cancelled)
+                    cached_paths = []
+                elapsed = time.perf_counter() - t0
+                self.progress.emit(gen, done, total, done / elapsed if elapsed > 0 else 0.0)
+                flush()
+                if cancelled():
+                    break
+            flush(force=True)
+            if cached_paths and not cancelled():
+                self._cached_thumbnails(gen, cached_paths, cancelled)
+        finally:
+            cache.close()
+        self.finished.emit(gen, cancelled())
+
+    def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
+        """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
+        batch: list[tuple[Path, QImage]] = []
+        last = time.perf_counter()
+        loads = ordered_map(lambda p: (p, load_thumbnail(p, THUMB_SIZE)), paths,
+                            default_workers(), 16, cancelled, "curator-thumb")
+        for p, im in loads:
+            if not isinstance(im, LoadError):
+                batch.append((p, to_qimage(im)))
+            if batch and (time.perf_counter() - last > 0.1 or len(batch) >= 64):
+                self.thumbnails.emit(gen, batch)
+                batch, last = [], time.perf_counter()
+        if batch:
+            self.thumbnails.emit(gen, batch)
+
+
+__all__ = ["BATCH", "THUMB_SIZE", "Generation", "PhotoError", "ScoreWorker", "to_qimage"]

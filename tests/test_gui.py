@@ -1,0 +1,216 @@
+"""The desktop window, offscreen: real folders, real scoring thread, real child process."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
+
+from curator.gui.main_window import MainWindow
+from curator.gui.models import PhotoFilterProxy, PhotoListModel, Roles, SortKey
+from curator.gui.retrain import RetrainDialog, summary_text
+from curator.scan import scan_folder
+from curator.score import PhotoScore, Scorer
+from tests.conftest import make_jpeg, tree_digest
+from tests.test_train import ava_row, write_ava
+
+TIMEOUT = 120_000
+
+
+@pytest.fixture
+def window(qtbot: Any, tmp_path: Path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings, cache_dir=tmp_path / "cache")
+    win.quiet_dialogs = True  # type: ignore[attr-defined]
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def open_and_wait(qtbot: Any, win: MainWindow, folder: Path) -> None:
+    with qtbot.waitSignal(win.worker.finished, timeout=TIMEOUT):
+        win.open_folder(folder)
+    qtbot.waitUntil(lambda: not win.scoring, timeout=TIMEOUT)
+    win.model.flush_now()
+
+
+def proxy_column(win: MainWindow, role: int) -> list[Any]:
+    return [win.proxy.index(r, 0).data(role) for r in range(win.proxy.rowCount())]
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any, tmp_path: Path) -> None:
+    model = PhotoListModel()
+    paths = [make_jpeg(tmp_path / f"{i}.jpg", 64, 48, seed=i) for i in range(5)]
+    model.reset(paths)
+    for i, p in enumerate(paths):
+        model.set_result(p, 4 + i * 0.5, 1.0, (0.1,) * 10, (64, 48), None)
+    model.set_thumbnail(paths[0], QImage(32, 32, QImage.Format.Format_RGB888))
+    model.rerank()
+    qtmodeltester.check(model)
+    proxy = PhotoFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy)
+
+
+def test_open_folder_ranks_like_the_core_and_lists_broken_files(
+    qtbot: Any, window: MainWindow, mixed_folder: tuple[Path, list[str], list[str]]
+) -> None:
+    root, good, broken = mixed_folder
+    before = tree_digest(root)
+    open_and_wait(qtbot, window, root)
+    core = [r for r in Scorer().score(scan_folder(root)) if isinstance(r, PhotoScore)]
+    expected = [str(s.path) for s in sorted(core, key=lambda s: (-s.mean, str(s.path)))]
+    shown = proxy_column(window, Roles.Path)
+    assert shown[: len(good)] == expected
+    assert proxy_column(window, Roles.Rank)[: len(good)] == list(range(1, len(good) + 1))
+    scores = {str(s.path): s.mean for s in core}
+    for path, score in zip(shown, proxy_column(window, Roles.Score), strict=True):
+        if path in scores:
+            assert score == pytest.approx(scores[path], abs=1e-4)
+    errors = {Path(p).name: e for p, e in zip(shown, proxy_column(window, Roles.Error),
+                                              strict=True) if e}
+    assert sorted(errors) == broken
+    tip = window.proxy.index(len(good), 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Cannot be scored" in tip
+    assert "could not be read" in window.status_label.text()
+    thumbs = proxy_column(window, Roles.Thumbnail)
+    assert all(t is not None for t in thumbs[: len(good)]), "every good photo has a thumbnail"
+    assert tree_digest(root) == before
+    # Re-open: everything comes from the cache, thumbnails included.
+    open_and_wait(qtbot, window, root)
+    assert proxy_column(window, Roles.Path)[: len(good)] == expected
+    assert all(t is not None for t in proxy_column(window, Roles.Thumbnail)[: len(good)])
+    # The grid paints (delegate: thumbnail, rank, score).
+    assert not window.view.grab().isNull()
+
+
+def test_sort_and_filter(qtbot: Any, window: MainWindow,
+                         mixed_folder: tuple[Path, list[str], list[str]]) -> None:
+    root, good, _ = mixed_folder
+    open_and_wait(qtbot, window, root)
+    window.sort_combo.setCurrentIndex(int(SortKey.Name))
+    names = proxy_column(window, Qt.ItemDataRole.DisplayRole)
+    assert names == sorted(names, key=lambda n: n.lower())
+    window.sort_combo.setCurrentIndex(int(SortKey.Score))
+    scores = [s for s in proxy_column(window, Roles.Score) if s is not None]
+    threshold = float(np.median(scores))
+    window.min_spin.setValue(threshold)
+    kept = proxy_column(window, Roles.Score)
+    assert kept and all(s is not None and s >= threshold - 0.05 for s in kept)
+    assert len(kept) < len(good)
+    window.min_spin.setValue(0)
+    assert window.proxy.rowCount() == window.model.rowCount()
+
+
+def test_cancel_mid_scan_and_switching_folders(qtbot: Any, window: MainWindow,
+                                               tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    for i in range(60):
+        make_jpeg(big / f"p{i:03d}.jpg", 1600, 1200, seed=i)
+    small = tmp_path / "small"
+    for i in range(3):
+        make_jpeg(small / f"s{i}.jpg", seed=100 + i)
+    with qtbot.waitSignal(window.worker.progress, timeout=TIMEOUT):
+        window.open_folder(big)
+    window.cancel()
+    assert not window.scoring and "Cancelled" in window.status_label.text()
+    qtbot.wait(300)
+    scored = sum(it.score is not None for it in window.model.items())
+    assert scored < 60
+    # Opening another folder while one is scoring cancels it and shows only the new one.
+    with qtbot.waitSignal(window.worker.progress, timeout=TIMEOUT):
+        window.open_folder(big)
+    open_and_wait(qtbot, window, small)
+    assert sorted(Path(p).name for p in proxy_column(window, Roles.Path)) == [
+        "s0.jpg", "s1.jpg", "s2.jpg"]
+    assert all(s is not None for s in proxy_column(window, Roles.Score))
+
+
+def test_export_twice_without_loss(qtbot: Any, window: MainWindow,
+                                   mixed_folder: tuple[Path, list[str], list[str]],
+                                   tmp_path: Path) -> None:
+    root, _, _ = mixed_folder
+    before = tree_digest(root)
+    open_and_wait(qtbot, window, root)
+    ranked = window.ranked_scores()
+    dest = tmp_path / "picks"
+    for _ in range(2):
+        with qtbot.waitSignal(window.exporter.done, timeout=TIMEOUT):
+            window.run_export(ranked, dest, 3, None)
+    files = [p for p in dest.iterdir() if p.suffix in (".jpg", ".png")]
+    assert len(files) == 6
+    with open(dest / "picks.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["rank"] for r in rows] == ["1", "2", "3"] * 2
+    assert rows[0]["source"] == str(ranked[0].path.absolute())
+    assert tree_digest(root) == before
+
+
+def test_preview_shows_photo_and_model_views(qtbot: Any, window: MainWindow,
+                                             mixed_folder: tuple[Path, list[str], list[str]]
+                                             ) -> None:
+    root, _, _ = mixed_folder
+    open_and_wait(qtbot, window, root)
+    window.open_preview(window.proxy.index(0, 0))
+    assert window.preview is not None
+    qtbot.waitUntil(lambda: window.preview is not None
+                    and window.preview.local_view.pixmap() is not None
+                    and not window.preview.local_view.pixmap().isNull(), timeout=TIMEOUT)
+    assert window.preview.global_view.pixmap().width() == 224
+    first = window.preview.path
+    window.preview.step(1)
+    assert window.preview.path != first
+    assert "rank" in window.preview.details.text()
+
+
+def test_retrain_through_the_real_child_process(qtbot: Any, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    ids = [str(9000 + i) for i in range(10)]
+    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
+    root = write_ava(tmp_path / "ava", rows, ids)
+    dlg = RetrainDialog(None, tmp_path / "runs")
+    qtbot.addWidget(dlg)
+    dlg.source.setText(str(root))
+    dlg.epochs.setValue(15)
+    dlg.start()
+    assert dlg.proc is not None
+    with qtbot.waitSignal(dlg.proc.finished, timeout=TIMEOUT):
+        pass
+    assert dlg.use_btn.isEnabled(), dlg.log.toPlainText()
+    assert dlg.summary and "ava.srcc" in dlg.summary
+    assert "guessing the average" in dlg.status.text()
+    with qtbot.waitSignal(dlg.model_ready, timeout=5000) as got:
+        dlg.use_btn.click()
+    assert Path(got.args[0]).is_file()
+
+
+def test_retrain_reports_a_bad_selection(qtbot: Any, tmp_path: Path) -> None:
+    ids = [str(9100 + i) for i in range(4)]
+    rows = [ava_row(i, x, [1] * 10, 20) for i, x in enumerate(ids)]  # no tag 40
+    root = write_ava(tmp_path / "ava", rows, ids)
+    dlg = RetrainDialog(None, tmp_path / "runs")
+    qtbot.addWidget(dlg)
+    dlg.source.setText(str(root))
+    dlg.start()
+    assert dlg.proc is not None
+    with qtbot.waitSignal(dlg.proc.finished, timeout=TIMEOUT):
+        pass
+    assert "0 images in selection" in dlg.status.text()
+    assert not dlg.use_btn.isEnabled()
+
+
+def test_summary_text() -> None:
+    s = {"ava.srcc": {"mean": 0.5, "sd": 0.1}, "ava.l1": {"mean": 0.4, "sd": 0.0},
+         "ava.l1_naive": {"mean": 0.6, "sd": 0.0}}
+    assert summary_text(s) == ("AVA photos: L1 0.400 vs 0.600 for always guessing the "
+                               "average; SRCC 0.500 ± 0.100")
