@@ -5,7 +5,8 @@
    darkened, blown-out, noisy, heavily compressed, badly cropped and tilted copy; prints the
    share of pairs where the original scores higher, per kind of damage.
 2. Crowd check: the 295 food-photo pairs in ``../shared/data/food-pairs``; prints agreement
-   with the ~125-person majority, weighted by the vote margin |p - 0.5|.
+   with the ~125-person majority, weighted by the vote margin |p - 0.5| (flagged in-sample
+   when the model was trained on them).
 
     python scripts/eval_bundled.py [--model assets/model.pt]
 """
@@ -89,8 +90,12 @@ def main() -> None:
     for k, v in acc.items():
         print(f"  {k:<10} {v:6.1%}")
     weighted, plain, n = crowd_check(scorer)
+    sources = scorer.model_file.training.get("data", {}).get("sources", [])
+    seen = any(src.get("kind") == "crowd pairs" for src in sources)
+    note = (" -- IN-SAMPLE: this model trained on these pairs; its report's k-fold crowd "
+            "figure is the honest one") if seen else " (pairs this model never saw)"
     print(f"crowd check on {n} food pairs: margin-weighted agreement {weighted:.1%} "
-          f"(unweighted {plain:.1%})")
+          f"(unweighted {plain:.1%}){note}")
 
 
 if __name__ == "__main__":

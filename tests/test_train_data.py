@@ -136,3 +136,17 @@ def test_cli_resume_reuses_finished_folds(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert report["metrics"]["folds"][0]["ava"]["srcc"] == 0.123456
     assert (out / "model.pt").is_file()
+
+
+def test_unreadable_training_photo_is_skipped_and_reported(tmp_path: Path) -> None:
+    ids = [str(800 + i) for i in range(7)]
+    rng = np.random.default_rng(4)
+    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
+    root = write_ava(tmp_path / "ava", rows, ids)
+    (root / "images" / f"{ids[0]}.jpg").write_bytes(b"\xff\xd8 broken")
+    out = tmp_path / "run"
+    assert train_main(["fit", "--ava-root", str(root), "--out", str(out), "--folds", "2",
+                       "--epochs", "5", "--crops", "1", "--progress", "none"]) == 0
+    data = json.loads((out / "report.json").read_text())["training"]["data"]
+    assert data["skipped"] == {"items with unreadable photos": 1}
+    assert list(data["unreadable"].values()) == ["not a recognised image format"]

@@ -271,9 +271,17 @@ def cmd_fit(a: FitArgs) -> int:
                                    a.head.seed, bar)
     getattr(bar, "close", lambda: None)()
     if errors:
-        raise TrainError(f"{len(errors)} photo(s) could not be read, e.g. "
-                         f"{next(iter(errors))}: {next(iter(errors.values()))}")
-    feats = [feats_by_key[s.key] for s in tasks.samples]
+        bad = {i for i, smp in enumerate(tasks.samples) if smp.key in errors}
+        dropped = tasks.drop_photos(bad)
+        rep.say(f"{len(errors)} photo(s) could not be read and {dropped} item(s) using them "
+                f"were skipped, e.g. {next(iter(errors))}: {next(iter(errors.values()))}")
+        desc["unreadable"] = errors
+        desc["skipped"] = dict(tasks.skipped)
+        if not (tasks.dist_idx or tasks.mean_idx or tasks.pair_a):
+            raise TrainError("no readable training photos")
+        fold_of, test_folds = assign_folds(tasks, a, role)
+    placeholder = next(iter(feats_by_key.values()))
+    feats = [feats_by_key.get(s.key, placeholder) for s in tasks.samples]
     a.out.mkdir(parents=True, exist_ok=True)
     dist_mean = (np.asarray(tasks.dist_y).reshape(-1, 10) @ np.arange(1, 11)
                  if tasks.dist_y else np.zeros(0))

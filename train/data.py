@@ -137,6 +137,27 @@ class Tasks:
                 self.pair_kind.append(kind)
                 self.pair_group.append(group)
 
+    def drop_photos(self, bad: set[int]) -> int:
+        """Remove every item that uses one of the ``bad`` sample indices; returns how many."""
+        before = len(self.dist_idx) + len(self.mean_idx) + len(self.pair_a)
+        keep = [i for i, s in enumerate(self.dist_idx) if s not in bad]
+        self.dist_idx = [self.dist_idx[i] for i in keep]
+        self.dist_y = [self.dist_y[i] for i in keep]
+        self.dist_group = [self.dist_group[i] for i in keep]
+        keep = [i for i, s in enumerate(self.mean_idx) if s not in bad]
+        self.mean_idx = [self.mean_idx[i] for i in keep]
+        self.mean_y = [self.mean_y[i] for i in keep]
+        self.mean_group = [self.mean_group[i] for i in keep]
+        keep = [i for i, (a, b) in enumerate(zip(self.pair_a, self.pair_b, strict=True))
+                if a not in bad and b not in bad]
+        for name in ("pair_a", "pair_b", "pair_p", "pair_kind", "pair_group"):
+            values = getattr(self, name)
+            setattr(self, name, [values[i] for i in keep])
+        dropped = before - (len(self.dist_idx) + len(self.mean_idx) + len(self.pair_a))
+        if dropped:
+            self.skipped["items with unreadable photos"] += dropped
+        return dropped
+
     def groups_by_path(self) -> dict[Path, str]:
         """Group of every undamaged photo already added (for ``add_damage``)."""
         out: dict[Path, str] = {}

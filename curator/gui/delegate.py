@@ -49,12 +49,14 @@ class PhotoDelegate(QStyledItemDelegate):
         img_rect = QRect(r.left() + 2, r.top() + 2, r.width() - 4, r.height() - TEXT_H - 4)
         pix = index.data(Roles.Thumbnail)
         error = index.data(Roles.Error)
+        shown = img_rect
         if pix is not None and not pix.isNull():
             scaled = pix.scaled(img_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                 Qt.TransformationMode.SmoothTransformation)
             x = img_rect.left() + (img_rect.width() - scaled.width()) // 2
-            y = img_rect.top() + (img_rect.height() - scaled.height()) // 2
+            y = img_rect.bottom() - scaled.height()  # sit on the caption, like a print
             p.drawPixmap(x, y, scaled)
+            shown = QRect(x, y, scaled.width(), scaled.height())
         else:
             p.fillRect(img_rect, QColor(60, 60, 60) if error else pal.alternateBase())
             p.setPen(QColor(235, 120, 110) if error else pal.placeholderText().color())
@@ -62,7 +64,7 @@ class PhotoDelegate(QStyledItemDelegate):
                        "cannot read" if error else "loading…")
         rank, score, sd = index.data(Roles.Rank), index.data(Roles.Score), index.data(Roles.Sd)
         if rank is not None:
-            badge = QRect(img_rect.left() + 4, img_rect.top() + 4, 34, 20)
+            badge = QRect(shown.left() + 4, shown.top() + 4, 40, 20)
             p.setBrush(QColor(0, 0, 0, 170))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawRoundedRect(badge, 6, 6)

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
     """A thin layer over the core: every slow step runs in a worker thread."""
 
     start_job = Signal(int, str, str)
+    preload_model = Signal(str)
     start_export = Signal(list, str, int, object)
 
     def __init__(self, settings: QSettings | None = None, cache_dir: Path | None = None) -> None:
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.worker = ScoreWorker(self.generation, cache_dir)
         self.worker.moveToThread(self._thread)
         self.start_job.connect(self.worker.run)
+        self.preload_model.connect(self.worker.preload)
         self.worker.found.connect(self._found)
         self.worker.results.connect(self._results)
         self.worker.thumbnails.connect(self._thumbnails)
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
         self._thread.start()
+        self.preload_model.emit(str(self.model_path))  # torch + model load while idle
         self._export_thread = QThread(self)
         self.exporter = _ExportWorker()
         self.exporter.moveToThread(self._export_thread)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 from curator.cache import ScoreCache
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
-from curator.paths import default_cache_dir
+from curator.paths import default_cache_dir, file_digest
 from curator.scan import scan_folder
 from curator.score import PhotoError, PhotoScore, Scorer, default_workers
 
@@ -69,6 +69,25 @@ class ScoreWorker(QObject):
         super().__init__()
         self.generation = generation
         self.cache_dir = cache_dir
+        self._scorer: Scorer | None = None  # kept across folders: the model loads once
+
+    def scorer_for(self, model_path: Path, cache: ScoreCache | None) -> Scorer:
+        """The scorer for ``model_path``, reusing the loaded model when it has not changed."""
+        s = self._scorer
+        if s is None or s.model_path != model_path or s.digest != file_digest(model_path):
+            s = Scorer(model_path, batch_size=BATCH, thumb_size=THUMB_SIZE)
+            self._scorer = s
+        s.cache = cache
+        return s
+
+    @Slot(str)
+    def preload(self, model_path: str) -> None:
+        """Import torch and load the model before the user opens a folder (startup, idle)."""
+        try:
+            scorer = self.scorer_for(Path(model_path), None)
+            scorer._ensure_model()
+        except Exception as exc:  # the real job will report it
+            log.warning("could not preload %s: %s", model_path, exc)
 
     @Slot(int, str, str)
     def run(self, gen: int, folder: str, model_path: str) -> None:
@@ -109,8 +128,8 @@ class ScoreWorker(QObject):
                 thumbs.append((photo.path, to_qimage(photo.thumbnail)))
                 flush()
 
-        scorer = Scorer(model_path, cache, batch_size=BATCH, thumb_size=THUMB_SIZE,
-                        on_decoded=decoded)
+        scorer = self.scorer_for(model_path, cache)
+        scorer.on_decoded = decoded
         t0, done = time.perf_counter(), 0
         cached_paths: list[Path] = []
         try:
@@ -137,6 +156,8 @@ class ScoreWorker(QObject):
             if cached_paths and not cancelled():
                 self._cached_thumbnails(gen, cached_paths, cancelled)
         finally:
+            scorer.on_decoded = None
+            scorer.cache = None
             cache.close()
         self.finished.emit(gen, cancelled())
 
