@@ -59,8 +59,8 @@ class ModelFile:
             "config": {"head": self.head_config.to_dict(), "preprocess": self.preprocess.to_dict()},
             "state_dict": {k: v.detach().cpu().clone() for k, v in self.head_state.items()},
             "score_range": list(self.score_range),
-            "training": self.training,
-            "metrics": self.metrics,
+            "training": plain(self.training),
+            "metrics": plain(self.metrics),
         }
 
     def build(self, pretrained: bool = True) -> DCNN:
@@ -115,6 +115,26 @@ def load_model_file(path: Path) -> ModelFile:
             f"model file {path} is incomplete or inconsistent ({_one_line(exc)})"
         ) from exc
     return mf
+
+
+def plain(obj: Any) -> Any:
+    """Nested dicts/lists of str, int, float, bool and None only (numpy scalars converted).
+
+    ``torch.load(weights_only=True)`` refuses any other global, so one stray ``np.float64``
+    in a metrics dict would make the whole model file unloadable.
+    """
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    if obj is None:
+        return None
+    if hasattr(obj, "item") and not isinstance(obj, str):  # numpy scalars (np.float64 too)
+        obj = obj.item()
+    for kind in (bool, int, float, str):  # builtin types, never their numpy subclasses
+        if isinstance(obj, kind):
+            return kind(obj)
+    return str(obj)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -135,3 +135,14 @@ def test_bundled_model_comes_from_a_real_training_run() -> None:
     assert f"{summary['ava.l1']['mean']:.3f}" in card
     # Not a collapsed head: predictions vary from photo to photo.
     assert summary["ava.pred_sd"]["mean"] > 0.02
+
+
+def test_numpy_values_in_metrics_still_load_weights_only(tmp_path: Path) -> None:
+    import numpy as np
+
+    mf = _model_file()
+    mf.metrics = {np.str_("per_kind"): {np.str_("blur"): np.float64(0.9)}, "n": np.int64(3),
+                  "xs": (np.float32(1.5), Path("/x"))}
+    save_model_file(tmp_path / "m.pt", mf)
+    back = load_model_file(tmp_path / "m.pt")
+    assert back.metrics == {"per_kind": {"blur": 0.9}, "n": 3, "xs": [1.5, "/x"]}
