@@ -51,7 +51,7 @@ def proxy_column(win: MainWindow, role: int) -> list[Any]:
 def test_model_passes_qt_model_tester(qtmodeltester: Any, tmp_path: Path) -> None:
     model = PhotoListModel()
     paths = [make_jpeg(tmp_path / f"{i}.jpg", 64, 48, seed=i) for i in range(5)]
-    model.reset(paths)
+    model.reset([(p, float(i)) for i, p in enumerate(paths)])
     for i, p in enumerate(paths):
         model.set_result(p, 4 + i * 0.5, 1.0, (0.1,) * 10, (64, 48), None)
     model.set_thumbnail(paths[0], QImage(32, 32, QImage.Format.Format_RGB888))
@@ -214,3 +214,23 @@ def test_summary_text() -> None:
          "ava.l1_naive": {"mean": 0.6, "sd": 0.0}}
     assert summary_text(s) == ("AVA photos: L1 0.400 vs 0.600 for always guessing the "
                                "average; SRCC 0.500 ± 0.100")
+
+
+def test_qt_binding_keeps_none_alive() -> None:
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call; a long
+    session then aborts ("deallocating None").  pyproject excludes it; this guards that."""
+    import sys
+
+    from PySide6.QtGui import QFont, QPainter
+
+    img = QImage(8, 8, QImage.Format.Format_RGB32)
+    painter = QPainter(img)
+    font = QFont()
+    before = sys.getrefcount(None)
+    for _ in range(500):
+        painter.setFont(font)
+        painter.save()
+        painter.restore()
+    after = sys.getrefcount(None)
+    painter.end()
+    assert after >= before - 10

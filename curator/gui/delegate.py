@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from curator.gui.models import Roles
+from curator.gui.models import PhotoItem, Roles
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ class PhotoDelegate(QStyledItemDelegate):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(r, pal.highlight() if selected else pal.base())
         img_rect = QRect(r.left() + 2, r.top() + 2, r.width() - 4, r.height() - TEXT_H - 4)
-        pix = index.data(Roles.Thumbnail)
-        error = index.data(Roles.Error)
+        it: PhotoItem = index.data(Roles.Item)
+        pix, error = it.thumbnail(), it.error
         shown = img_rect
         if pix is not None and not pix.isNull():
             scaled = pix.scaled(img_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
@@ -62,7 +62,7 @@ class PhotoDelegate(QStyledItemDelegate):
             p.setPen(QColor(235, 120, 110) if error else pal.placeholderText().color())
             p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter,
                        "cannot read" if error else "loading…")
-        rank, score, sd = index.data(Roles.Rank), index.data(Roles.Score), index.data(Roles.Sd)
+        rank, score, sd = it.rank, it.score, it.sd
         if rank is not None:
             badge = QRect(shown.left() + 4, shown.top() + 4, 40, 20)
             p.setBrush(QColor(0, 0, 0, 170))
@@ -92,7 +92,7 @@ class PhotoDelegate(QStyledItemDelegate):
             p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        "broken file")
         p.setPen(text_col)
-        name = p.fontMetrics().elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+        name = p.fontMetrics().elidedText(it.path.name,
                                           Qt.TextElideMode.ElideMiddle, line2.width())
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         p.restore()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,16 @@ from curator.preprocess import Preprocess
 log = logging.getLogger(__name__)
 
 
+def path_row(edit: QLineEdit, on_browse: Callable[[], None]) -> QHBoxLayout:
+    """A path field with its "Choose…" button."""
+    row = QHBoxLayout()
+    browse = QPushButton("Choose…")
+    browse.clicked.connect(on_browse)
+    row.addWidget(edit)
+    row.addWidget(browse)
+    return row
+
+
 class ExportDialog(QDialog):
     """How many photos, where to, and an optional minimum score."""
 
@@ -44,13 +55,8 @@ class ExportDialog(QDialog):
         self.count.setRange(1, max(1, max_n))
         self.count.setValue(min(10, max(1, max_n)))
         form.addRow("Number of photos:", self.count)
-        row = QHBoxLayout()
         self.dest = QLineEdit(default_dest)
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.dest)
-        row.addWidget(browse)
-        form.addRow("Copy to folder:", row)
+        form.addRow("Copy to folder:", path_row(self.dest, self._browse))
         min_row = QHBoxLayout()
         self.use_min = QCheckBox("only photos scoring at least")
         self.min_score = QDoubleSpinBox()

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThread,
+    QTimer,
     Signal,
     Slot,
 )
@@ -129,6 +130,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geo)
         self.t_open = 0.0
         self.first_thumb_s: float | None = None
+        self._rerank_timer = QTimer(self)
+        self._rerank_timer.setSingleShot(True)
+        self._rerank_timer.setInterval(500)
+        self._rerank_timer.timeout.connect(self.model.rerank)
 
     # -- construction -------------------------------------------------------------------------
     def _initial_model(self) -> Path:
@@ -186,7 +191,7 @@ class MainWindow(QMainWindow):
         self.sort_combo = QComboBox()
         self.sort_combo.addItems(["Score", "Name", "Date"])
         self.sort_combo.currentIndexChanged.connect(
-            lambda i: self.proxy.set_sort_key(SortKey(i)))
+            lambda i: self.model.set_sort_key(SortKey(i)))
         tb.addWidget(self.sort_combo)
         tb.addWidget(QLabel("  Minimum score "))
         self.min_spin = QDoubleSpinBox()
@@ -269,12 +274,12 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
 
     @Slot(int, list)
-    def _found(self, gen: int, paths: list[Path]) -> None:
+    def _found(self, gen: int, photos: list[tuple[Path, float]]) -> None:
         if gen != self.current_gen:
             return
-        self.model.reset(paths)
-        self.bar.setRange(0, max(1, len(paths)))
-        self.status_label.setText(f"{len(paths)} photos found; scoring…")
+        self.model.reset(photos)
+        self.bar.setRange(0, max(1, len(photos)))
+        self.status_label.setText(f"{len(photos)} photos found; scoring…")
 
     @Slot(int, list)
     def _results(self, gen: int, rows: list[tuple[Any, ...]]) -> None:
@@ -282,7 +287,8 @@ class MainWindow(QMainWindow):
             return
         for path, score, sd, dist, size, error in rows:
             self.model.set_result(path, score, sd, dist, size, error)
-        self.model.rerank()
+        if not self._rerank_timer.isActive():
+            self._rerank_timer.start()  # ranks and order: at most twice a second
 
     @Slot(int, list)
     def _thumbnails(self, gen: int, thumbs: list[tuple[Path, Any]]) -> None:
@@ -307,6 +313,7 @@ class MainWindow(QMainWindow):
     def _finished(self, gen: int, cancelled: bool) -> None:
         if gen != self.current_gen:
             return
+        self._rerank_timer.stop()
         self.model.rerank()
         items = self.model.items()
         scored = sum(it.score is not None for it in items)

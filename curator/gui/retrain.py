@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from curator.gui.dialogs import path_row
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +88,8 @@ class RetrainDialog(QDialog):
         self.kind.addItem("AVA-format folder (AVA.txt + images/)", "ava")
         self.kind.addItem("Ratings CSV (path,score or path,stars)", "ratings")
         form.addRow("Training data:", self.kind)
-        row = QHBoxLayout()
         self.source = QLineEdit()
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.source)
-        row.addWidget(browse)
-        form.addRow("Location:", row)
+        form.addRow("Location:", path_row(self.source, self._browse))
         tag_row = QHBoxLayout()
         self.tag = QSpinBox()
         self.tag.setRange(0, 100)

@@ -58,7 +58,7 @@ class Generation:
 class ScoreWorker(QObject):
     """Lives in a ``QThread``; ``run`` scans a folder and scores it, emitting in batches."""
 
-    found = Signal(int, list)  # generation, [Path]
+    found = Signal(int, list)  # generation, [(Path, mtime)]
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
@@ -102,7 +102,7 @@ class ScoreWorker(QObject):
             return self.generation.current() != gen
 
         paths = scan_folder(folder)
-        self.found.emit(gen, paths)
+        self.found.emit(gen, [(p, _mtime(p)) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
@@ -175,6 +175,13 @@ class ScoreWorker(QObject):
                 batch, last = [], time.perf_counter()
         if batch:
             self.thumbnails.emit(gen, batch)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 __all__ = ["BATCH", "THUMB_SIZE", "Generation", "PhotoError", "ScoreWorker", "to_qimage"]
