@@ -161,3 +161,28 @@ def test_interrupted_fit_resumes_to_the_same_head(tmp_path: Path) -> None:
     assert info["curve"][0]["epoch"] == 1 and len(info["curve"]) == 50
     for k, v in whole.state_dict().items():
         assert torch.allclose(v.float(), resumed.state_dict()[k].float()), k
+
+
+def test_spread_term_pulls_unvoted_photos_towards_ava_spread() -> None:
+    import dataclasses
+
+    from curator.model import distribution_stats
+    from train.fit import losses
+
+    train, _ = _toy_arrays(seed=5)
+    # Photos 10..19 lose their vote histograms: only their pair constraints remain.
+    partial = dataclasses.replace(train, dist_idx=train.dist_idx[:10], dist_y=train.dist_y[:10])
+    target = float(distribution_stats(partial.dist_y)[1].mean())
+
+    def unvoted_spread(w: float) -> float:
+        head, _ = fit_head(partial, HeadTrainConfig(epochs=150, hidden=16, dropout=0.0,
+                                                    weight_decay=0.0, lr=1e-2, w_spread=w))
+        with torch.no_grad():
+            probs = head(torch.cat([partial.G[10:, 0], partial.L[10:, 0]], dim=1)).softmax(-1)
+        return float(distribution_stats(probs)[1].mean())
+
+    x = torch.cat([partial.G[:, 0], partial.L[:, 0]], dim=1)
+    head, _ = fit_head(partial, HeadTrainConfig(epochs=1, hidden=8))
+    assert "spread" in losses(head, x, partial, HeadTrainConfig(w_spread=1.0))
+    assert "spread" not in losses(head, x, partial, HeadTrainConfig(w_spread=0.0))
+    assert abs(unvoted_spread(5.0) - target) < abs(unvoted_spread(0.0) - target)

@@ -448,6 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--w-crowd", type=float, default=d.w_crowd, help="crowd-pair loss weight")
     f.add_argument("--w-damage", type=float, default=d.w_damage, help="damage-pair loss weight")
     f.add_argument("--w-dist", type=float, default=d.w_dist, help="AVA EMD loss weight")
+    f.add_argument("--w-spread", type=float, default=d.w_spread,
+                   help="weight keeping unvoted photos' predicted spread AVA-like")
     f.add_argument("--seed", type=int, default=d.seed)
     f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
@@ -466,6 +468,7 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
     head = HeadTrainConfig(epochs=ns.epochs, patience=ns.patience, lr=ns.lr,
                            weight_decay=ns.weight_decay, hidden=ns.hidden, dropout=ns.dropout,
                            w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
+                           w_spread=ns.w_spread,
                            seed=ns.seed, device=device)
     return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
                    tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
