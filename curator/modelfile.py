@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+#: Version 2 adds ``backbone_state``: a backbone fine-tuned by ``train --finetune``.
+FINETUNED_FORMAT_VERSION = 2
+READABLE_VERSIONS = (FORMAT_VERSION, FINETUNED_FORMAT_VERSION)
 ARCH = "dcnn"
 
 
@@ -49,11 +52,12 @@ class ModelFile:
     score_range: tuple[float, float] = SCORE_RANGE
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
-    format_version: int = FORMAT_VERSION
+    #: Inference-form (batch norm folded) backbone weights, only when fine-tuned.
+    backbone_state: dict[str, torch.Tensor] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format_version": self.format_version,
+            "format_version": FINETUNED_FORMAT_VERSION if self.backbone_state else FORMAT_VERSION,
             "arch": ARCH,
             "backbone": self.backbone,
             "config": {"head": self.head_config.to_dict(), "preprocess": self.preprocess.to_dict()},
@@ -61,12 +65,16 @@ class ModelFile:
             "score_range": list(self.score_range),
             "training": plain(self.training),
             "metrics": plain(self.metrics),
-        }
+        } | ({"backbone_state": {k: v.detach().cpu().clone()
+                                 for k, v in self.backbone_state.items()}}
+             if self.backbone_state else {})
 
     def build(self, pretrained: bool = True) -> DCNN:
         """The scoring model this file describes, in eval mode."""
         model = build_dcnn(self.backbone, self.head_config, self.preprocess, pretrained)
         model.head.load_state_dict(self.head_state)
+        if self.backbone_state:
+            model.backbone.load_state_dict(self.backbone_state)
         return model.eval()
 
 
@@ -93,9 +101,10 @@ def load_model_file(path: Path) -> ModelFile:
     if not isinstance(raw, dict) or raw.get("arch") != ARCH:
         raise ModelFileError(f"{path} is not a Curator model file")
     version = raw.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ModelFileError(
-            f"{path} has format_version {version!r}; this Curator reads {FORMAT_VERSION}"
+            f"{path} has format_version {version!r}; this Curator reads "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     try:
         get_spec(raw["backbone"])
@@ -107,9 +116,14 @@ def load_model_file(path: Path) -> ModelFile:
             score_range=(float(raw["score_range"][0]), float(raw["score_range"][1])),
             training=dict(raw.get("training", {})),
             metrics=dict(raw.get("metrics", {})),
+            backbone_state=dict(raw["backbone_state"]) if "backbone_state" in raw else None,
         )
         # Catch a head/state mismatch now, not halfway through a scan.
         Head(mf.head_config).load_state_dict(mf.head_state)
+        if mf.backbone_state:
+            from curator.backbones import build_backbone
+
+            build_backbone(mf.backbone, pretrained=False).load_state_dict(mf.backbone_state)
     except Exception as exc:
         raise ModelFileError(
             f"model file {path} is incomplete or inconsistent ({_one_line(exc)})"

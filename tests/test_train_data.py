@@ -150,3 +150,38 @@ def test_unreadable_training_photo_is_skipped_and_reported(tmp_path: Path) -> No
     data = json.loads((out / "report.json").read_text())["training"]["data"]
     assert data["skipped"] == {"items with unreadable photos": 1}
     assert list(data["unreadable"].values()) == ["not a recognised image format"]
+
+
+def test_finetune_last_blocks_end_to_end(tmp_path: Path) -> None:
+    import torch
+
+    from curator.modelfile import load_model_file
+    from curator.score import PhotoScore, Scorer
+
+    ids = [str(600 + i) for i in range(8)]
+    rng = np.random.default_rng(6)
+    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
+    root = write_ava(tmp_path / "ava", rows, ids)
+    out = tmp_path / "run"
+    assert train_main(["fit", "--ava-root", str(root), "--out", str(out), "--folds", "2",
+                       "--epochs", "5", "--crops", "1", "--progress", "none",
+                       "--finetune", "1", "--finetune-steps", "3", "--finetune-batch", "3"]) == 0
+    mf = load_model_file(out / "model.pt")
+    info = mf.metrics["finetune"]
+    assert info["blocks"] == 1 and info["steps"] == 3
+    assert np.isfinite(info["val_loss_before"]) and np.isfinite(info["val_loss_after"])
+    raw = torch.load(out / "model.pt", weights_only=True)
+    if info["kept"]:
+        assert raw["format_version"] == 2 and "backbone_state" in raw
+        frozen = load_model_file(out / "model.pt")
+        frozen.backbone_state = None
+        photo = tmp_path / "ava" / "images" / f"{ids[0]}.jpg"
+        tuned = next(iter(Scorer(model_path=out / "model.pt").score([photo])))
+        assert isinstance(tuned, PhotoScore)
+        base = frozen.build()
+        tuned_model = mf.build()
+        changed = [k for k, v in tuned_model.backbone.state_dict().items()
+                   if not torch.equal(v, base.backbone.state_dict()[k])]
+        assert changed and all("_blocks.15" in k or "_conv_head" in k for k in changed)
+    else:
+        assert raw["format_version"] == 1 and "backbone_state" not in raw

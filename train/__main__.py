@@ -33,6 +33,7 @@ from curator.progress import ProgressBar, format_eta
 from train import ava
 from train.data import Tasks
 from train.features import extract
+from train.finetune import FinetuneConfig, finetune
 from train.fit import (
     HeadTrainConfig,
     evaluate,
@@ -77,6 +78,7 @@ class FitArgs:
     progress: str = "bar"
     resume: bool = False
     head: HeadTrainConfig = field(default_factory=HeadTrainConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
 
 
 class Reporter:
@@ -325,8 +327,22 @@ def cmd_fit(a: FitArgs) -> int:
         rep.say(f"fold {k + 1}: " + brief(done["metrics"]))
 
     summary = summarise(fold_reports)
-    head, final = fit_on(selections(tasks, fold_of, None, include=False), "final fit",
-                         a.out / "final.ckpt")
+    all_items = selections(tasks, fold_of, None, include=False)
+    head, final = fit_on(all_items, "final fit", a.out / "final.ckpt")
+    backbone_state = None
+    ft_info: dict[str, Any] | None = None
+    if a.finetune.blocks > 0:
+        model.head = head  # the trained head, whatever its size
+        fit_m, val_m = carve_val(all_items, a.head.val_fraction, a.head.seed)
+        bar = rep.counter("fine-tuning")
+        ft_info = finetune(model, tasks, fit_m, val_m, a.head, a.finetune, bar)
+        getattr(bar, "close", lambda: None)()
+        rep.say(f"fine-tuning: validation loss {ft_info['val_loss_before']:.4f} -> "
+                f"{ft_info['val_loss_after']:.4f} "
+                f"({'kept' if ft_info['kept'] else 'discarded: the frozen backbone stays'})")
+        if ft_info["kept"]:
+            head = model.head
+            backbone_state = model.backbone.state_dict()
     method = (f"frozen {a.backbone} features; {a.crops} local crops x 2 global views per photo, "
               "one combination sampled per epoch; head trained with "
               + " + ".join(k for k, w in [("EMD on AVA votes", a.head.w_dist if tasks.dist_idx
@@ -337,9 +353,14 @@ def cmd_fit(a: FitArgs) -> int:
                                           ("logistic damage-pair loss", a.head.w_damage)] if w)
               + (f"; evaluated by {a.folds}-fold cross-validation over independent items"
                  if a.split == "kfold" else f"; evaluated on the {a.split} split's test part"))
+    if ft_info is not None and ft_info["kept"]:
+        method += (f"; then the backbone's last {a.finetune.blocks} blocks fine-tuned end to end "
+                   f"for {a.finetune.steps} steps (the k-fold figures are for the frozen head)")
     metrics_doc = {"evaluation": a.split, "folds": fold_reports, "summary": summary,
                    "pooled_ava": pooled(oof_true, oof_pred),
                    "final_fit": {"best_epoch": final["best_epoch"]}}
+    if ft_info is not None:
+        metrics_doc["finetune"] = ft_info
     mf = ModelFile(
         backbone=a.backbone, head_config=head.cfg, head_state=head.state_dict(),
         preprocess=model.pre,
@@ -347,6 +368,7 @@ def cmd_fit(a: FitArgs) -> int:
                   "created": datetime.now(UTC).isoformat(timespec="seconds"),
                   "command": "python -m train " + " ".join(sys.argv[1:])},
         metrics=metrics_doc,
+        backbone_state=backbone_state,
     )
     save_model_file(a.out / "model.pt", mf)
     atomic_write_bytes(a.out / "report.json", json.dumps(
@@ -452,6 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight keeping unvoted photos' predicted spread AVA-like")
     f.add_argument("--seed", type=int, default=d.seed)
     f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    f.add_argument("--finetune", type=int, default=0, metavar="N",
+                   help="after the head, fine-tune the backbone's last N blocks on the photos "
+                        "(slow on CPU; meant for a GPU)")
+    f.add_argument("--finetune-steps", type=int, default=FinetuneConfig.steps)
+    f.add_argument("--finetune-batch", type=int, default=FinetuneConfig.batch)
+    f.add_argument("--finetune-lr", type=float, default=FinetuneConfig.lr)
     f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
     f.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (same options)")
@@ -477,7 +505,8 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                    damage_from=ns.damage_from, damage_per_photo=ns.damage_per_photo,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
                    feature_cache=ns.feature_cache, progress=ns.progress, resume=ns.resume,
-                   head=head)
+                   head=head, finetune=FinetuneConfig(ns.finetune, ns.finetune_steps,
+                                                      ns.finetune_batch, ns.finetune_lr))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

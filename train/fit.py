@@ -149,7 +149,12 @@ def emd_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def losses(head: Head, x: torch.Tensor, a: Arrays, cfg: HeadTrainConfig) -> dict[str, torch.Tensor]:
     """Each task's loss (only those with items) and their weighted total."""
-    probs = head(x).softmax(-1)
+    return losses_from_probs(head(x).softmax(-1), a, cfg)
+
+
+def losses_from_probs(probs: torch.Tensor, a: Arrays, cfg: HeadTrainConfig
+                      ) -> dict[str, torch.Tensor]:
+    """The task losses for predicted distributions of the photos ``a``'s items index."""
     mean, sd = distribution_stats(probs)
     out: dict[str, torch.Tensor] = {}
     if len(a.dist_idx) and cfg.w_spread and len(a.dist_idx) < len(probs):
@@ -174,7 +179,7 @@ def losses(head: Head, x: torch.Tensor, a: Arrays, cfg: HeadTrainConfig) -> dict
     weights = {"emd": cfg.w_dist, "mse": cfg.w_mean, "crowd": cfg.w_crowd,
                "damage": cfg.w_damage, "spread": cfg.w_spread}
     out["total"] = sum((weights[k] * v for k, v in out.items() if k in weights),
-                       torch.zeros((), device=x.device))
+                       torch.zeros((), device=probs.device))
     return out
 
 
