@@ -234,3 +234,27 @@ def test_qt_binding_keeps_none_alive() -> None:
     after = sys.getrefcount(None)
     painter.end()
     assert after >= before - 10
+
+
+def test_uncaught_exception_shows_a_dialog_and_is_logged(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from curator.gui.app import install_excepthook
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()) or 0)
+    old = sys.excepthook
+    try:
+        install_excepthook()
+        try:
+            raise ValueError("disk on fire")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        sys.excepthook = old
+    assert shown == ["ValueError: disk on fire"]
+    assert "disk on fire" in caplog.text
