@@ -78,7 +78,7 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     tmp = tempfile.mkdtemp()
     win = MainWindow(QSettings(f"{tmp}/s.ini", QSettings.Format.IniFormat), Path(tmp) / "cache")
-    win.quiet_dialogs = True  # type: ignore[attr-defined]
+    win.quiet_dialogs = True
     win.resize(1280, 860)
     win.show()
     t0 = time.perf_counter()

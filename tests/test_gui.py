@@ -31,7 +31,7 @@ TIMEOUT = 120_000
 def window(qtbot: Any, tmp_path: Path) -> MainWindow:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings, cache_dir=tmp_path / "cache")
-    win.quiet_dialogs = True  # type: ignore[attr-defined]
+    win.quiet_dialogs = True
     qtbot.addWidget(win)
     win.show()
     return win

@@ -85,6 +85,9 @@ class MainWindow(QMainWindow):
         self.generation = Generation()
         self.current_gen = 0
         self.scoring = False
+        #: Report finished exports in the status bar only (tests, benchmarks).
+        self.quiet_dialogs = False
+        self.last_export: list[Any] = []
         self.model_path = self._initial_model()
         self.pre = Preprocess()
         self.model = PhotoListModel(self)
@@ -398,7 +401,7 @@ class MainWindow(QMainWindow):
             else:
                 msg = "No photo met the minimum score; nothing was copied."
             self.statusBar().showMessage(msg.replace("\n", " "), 10000)
-            if not getattr(self, "quiet_dialogs", False):
+            if not self.quiet_dialogs:
                 QMessageBox.information(self, "Export finished", msg)
 
         def fail(message: str) -> None:
