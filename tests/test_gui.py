@@ -22,7 +22,7 @@ from curator.gui.retrain import RetrainDialog, summary_text
 from curator.scan import scan_folder
 from curator.score import PhotoScore, Scorer
 from tests.conftest import make_jpeg, tree_digest
-from tests.test_train import ava_row, write_ava
+from tests.test_train import ava_row, random_ava, write_ava
 
 TIMEOUT = 120_000
 
@@ -174,10 +174,7 @@ def test_preview_shows_photo_and_model_views(qtbot: Any, window: MainWindow,
 
 
 def test_retrain_through_the_real_child_process(qtbot: Any, tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    ids = [str(9000 + i) for i in range(10)]
-    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
-    root = write_ava(tmp_path / "ava", rows, ids)
+    root = random_ava(tmp_path / "ava", [str(9000 + i) for i in range(10)], seed=3)
     dlg = RetrainDialog(None, tmp_path / "runs")
     qtbot.addWidget(dlg)
     dlg.source.setText(str(root))

@@ -30,6 +30,13 @@ def ava_row(idx: int, image_id: str, votes: list[int], tag1: int = 0, tag2: int 
     return " ".join(map(str, [idx, image_id, *votes, tag1, tag2, 1396]))
 
 
+def random_ava(root: Path, ids: list[str], seed: int, tag: int = 40) -> Path:
+    """An AVA-format tree: real JPEGs for ``ids`` with seeded random vote histograms."""
+    rng = np.random.default_rng(seed)
+    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), tag) for i, x in enumerate(ids)]
+    return write_ava(root, rows, ids)
+
+
 def test_reader_skips_and_counts_bad_rows(tmp_path: Path) -> None:
     v = [0, 1, 2, 5, 9, 7, 3, 1, 0, 0]
     root = write_ava(tmp_path / "ava", [

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_jpeg, photo_array
-from tests.test_train import ava_row, write_ava
+from tests.test_train import ava_row, random_ava, write_ava
 from train import damage
 from train.__main__ import main as train_main
 from train.data import Tasks
@@ -86,9 +86,7 @@ def test_seed_split_and_json_progress(tmp_path: Path, capsys: pytest.CaptureFixt
     train_ids, test_ids = _seed_ids()
     assert len(train_ids) == 4400 and len(test_ids) == 600
     ids = train_ids[:8] + test_ids[:4]
-    rng = np.random.default_rng(1)
-    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
-    root = write_ava(tmp_path / "ava", rows, ids)
+    root = random_ava(tmp_path / "ava", ids, seed=1)
     out = tmp_path / "run"
     code = train_main(["fit", "--ava-root", str(root), "--split", "seed", "--out", str(out),
                        "--epochs", "20", "--crops", "1", "--progress", "json"])
@@ -120,9 +118,7 @@ def test_official_split_needs_its_lists(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_cli_resume_reuses_finished_folds(tmp_path: Path) -> None:
     ids = [str(700 + i) for i in range(6)]
-    rng = np.random.default_rng(2)
-    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
-    root = write_ava(tmp_path / "ava", rows, ids)
+    root = random_ava(tmp_path / "ava", ids, seed=2)
     out = tmp_path / "run"
     args = ["fit", "--ava-root", str(root), "--out", str(out), "--folds", "2", "--epochs", "10",
             "--crops", "1", "--progress", "none"]
@@ -140,9 +136,7 @@ def test_cli_resume_reuses_finished_folds(tmp_path: Path) -> None:
 
 def test_unreadable_training_photo_is_skipped_and_reported(tmp_path: Path) -> None:
     ids = [str(800 + i) for i in range(7)]
-    rng = np.random.default_rng(4)
-    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
-    root = write_ava(tmp_path / "ava", rows, ids)
+    root = random_ava(tmp_path / "ava", ids, seed=4)
     (root / "images" / f"{ids[0]}.jpg").write_bytes(b"\xff\xd8 broken")
     out = tmp_path / "run"
     assert train_main(["fit", "--ava-root", str(root), "--out", str(out), "--folds", "2",
@@ -159,9 +153,7 @@ def test_finetune_last_blocks_end_to_end(tmp_path: Path) -> None:
     from curator.score import PhotoScore, Scorer
 
     ids = [str(600 + i) for i in range(8)]
-    rng = np.random.default_rng(6)
-    rows = [ava_row(i, x, list(rng.integers(1, 20, 10)), 40) for i, x in enumerate(ids)]
-    root = write_ava(tmp_path / "ava", rows, ids)
+    root = random_ava(tmp_path / "ava", ids, seed=6)
     out = tmp_path / "run"
     assert train_main(["fit", "--ava-root", str(root), "--out", str(out), "--folds", "2",
                        "--epochs", "5", "--crops", "1", "--progress", "none",
