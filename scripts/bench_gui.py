@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--work", type=Path, default=REPO / "bench-out")
+    ap.add_argument("--switch-ms", type=float, default=0, help="GIL switch interval to test")
     args = ap.parse_args()
     base = build_folder(args.work / "base", 24)
     folder = args.work / f"gui{args.count}"
@@ -76,6 +77,8 @@ def main() -> None:
         if not p.exists():
             os.link(base[i % len(base)], p)
     app = QApplication(sys.argv[:1])
+    if args.switch_ms:
+        sys.setswitchinterval(args.switch_ms / 1000)
     tmp = tempfile.mkdtemp()
     win = MainWindow(QSettings(f"{tmp}/s.ini", QSettings.Format.IniFormat), Path(tmp) / "cache")
     win.quiet_dialogs = True

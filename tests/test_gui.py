@@ -51,7 +51,7 @@ def proxy_column(win: MainWindow, role: int) -> list[Any]:
 def test_model_passes_qt_model_tester(qtmodeltester: Any, tmp_path: Path) -> None:
     model = PhotoListModel()
     paths = [make_jpeg(tmp_path / f"{i}.jpg", 64, 48, seed=i) for i in range(5)]
-    model.reset([(p, float(i)) for i, p in enumerate(paths)])
+    model.reset([(p, str(p), float(i)) for i, p in enumerate(paths)])
     for i, p in enumerate(paths):
         model.set_result(p, 4 + i * 0.5, 1.0, (0.1,) * 10, (64, 48), None)
     model.set_thumbnail(paths[0], QImage(32, 32, QImage.Format.Format_RGB888))

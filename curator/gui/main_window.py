@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
 
     @Slot(int, list)
-    def _found(self, gen: int, photos: list[tuple[Path, float]]) -> None:
+    def _found(self, gen: int, photos: list[tuple[Path, str, float]]) -> None:
         if gen != self.current_gen:
             return
         self.model.reset(photos)

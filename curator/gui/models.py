@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import IntEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class PhotoItem:
 
     path: Path
     mtime: float = 0.0
+    key: str = ""  # str(path), made in the worker thread: ties sort by it
     score: float | None = None
     sd: float | None = None
     distribution: tuple[float, ...] = ()
@@ -67,6 +69,22 @@ class PhotoItem:
     rank: int | None = None
     image: QImage | None = None
     pixmap: QPixmap | None = None
+    # Sort keys kept as plain attributes so sorting runs with a C key function: a Python
+    # key function lets the busy worker thread take the GIL thousands of times mid-sort.
+    score_key: tuple[int, float, str] = (1, 0.0, "")
+    name_key: tuple[str, str] = ("", "")
+    date_key: tuple[float, str] = (0.0, "")
+
+    def __post_init__(self) -> None:
+        self.key = self.key or str(self.path)
+        self.name_key = (self.path.name.lower(), self.key)
+        self.date_key = (-self.mtime, self.key)
+        self.update_score_key()
+
+    def update_score_key(self) -> None:
+        """Best first; unscored and broken photos after every scored one; ties by path."""
+        self.score_key = ((0, -self.score, self.key) if self.score is not None
+                          else (1, 0.0, self.key))
 
     def thumbnail(self) -> QPixmap | None:
         """The thumbnail as a pixmap, converted on first use (GUI thread only)."""
@@ -134,10 +152,10 @@ class PhotoListModel(QAbstractListModel):
         return None
 
     # -- updates ------------------------------------------------------------------------------
-    def reset(self, photos: list[tuple[Path, float]]) -> None:
-        """A new folder: all photos (path, mtime) as placeholders, in one model reset."""
+    def reset(self, photos: list[tuple[Path, str, float]]) -> None:
+        """A new folder: all photos (path, str(path), mtime) as placeholders, in one reset."""
         self.beginResetModel()
-        self._items = [PhotoItem(p, mtime) for p, mtime in photos]
+        self._items = [PhotoItem(p, mtime, key) for p, key, mtime in photos]
         self._items.sort(key=self._order_key())
         self._row = {it.path: i for i, it in enumerate(self._items)}
         self._dirty.clear()
@@ -156,11 +174,8 @@ class PhotoListModel(QAbstractListModel):
         return self._sort_key
 
     def _order_key(self) -> Any:
-        if self._sort_key == SortKey.Name:
-            return lambda it: (it.path.name.lower(), str(it.path))
-        if self._sort_key == SortKey.Date:
-            return lambda it: (-it.mtime, str(it.path))
-        return _score_key
+        return attrgetter({SortKey.Name: "name_key", SortKey.Date: "date_key"}.get(
+            self._sort_key, "score_key"))
 
     def resort(self) -> None:
         """Reorder rows by the sort key, keeping selections and the current item in place."""
@@ -186,6 +201,7 @@ class PhotoListModel(QAbstractListModel):
             return
         it = self._items[row]
         it.score, it.sd, it.distribution, it.size, it.error = score, sd, distribution, size, error
+        it.update_score_key()
         self._mark(row)
 
     def set_thumbnail(self, path: Path, image: QImage) -> None:
@@ -197,7 +213,8 @@ class PhotoListModel(QAbstractListModel):
 
     def rerank(self) -> None:
         """Ranks 1..N by score (ties by path), then the row order: call it throttled."""
-        scored = sorted((it for it in self._items if it.score is not None), key=_score_key)
+        scored = sorted((it for it in self._items if it.score is not None),
+                        key=attrgetter("score_key"))
         for it in self._items:
             it.rank = None
         for r, it in enumerate(scored, 1):
@@ -257,7 +274,3 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         score = src.item(row).score  # the Python object: no QVariant round trip
         return score is not None and score >= self._min_score
 
-
-def _score_key(it: PhotoItem) -> tuple[int, float, str]:
-    """Best first; unscored and broken photos after every scored one; ties by path."""
-    return (0, -it.score, str(it.path)) if it.score is not None else (1, 0.0, str(it.path))

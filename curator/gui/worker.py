@@ -58,7 +58,7 @@ class Generation:
 class ScoreWorker(QObject):
     """Lives in a ``QThread``; ``run`` scans a folder and scores it, emitting in batches."""
 
-    found = Signal(int, list)  # generation, [(Path, mtime)]
+    found = Signal(int, list)  # generation, [(Path, str(Path), mtime)]
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
@@ -102,7 +102,8 @@ class ScoreWorker(QObject):
             return self.generation.current() != gen
 
         paths = scan_folder(folder)
-        self.found.emit(gen, [(p, _mtime(p)) for p in paths])
+        # str() and stat here, off the GUI thread.
+        self.found.emit(gen, [(p, str(p), _mtime(p)) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
