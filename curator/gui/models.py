@@ -170,9 +170,6 @@ class PhotoListModel(QAbstractListModel):
         self._sort_key = SortKey(key)
         self.resort()
 
-    def sort_key(self) -> SortKey:
-        return self._sort_key
-
     def _order_key(self) -> Any:
         return attrgetter({SortKey.Name: "name_key", SortKey.Date: "date_key"}.get(
             self._sort_key, "score_key"))
@@ -230,9 +227,6 @@ class PhotoListModel(QAbstractListModel):
     def items(self) -> list[PhotoItem]:
         return list(self._items)
 
-    def row_of(self, path: Path) -> int | None:
-        return self._row.get(path)
-
     def _mark(self, row: int) -> None:
         self._dirty.add(row)
         if not self._flush.isActive():
@@ -262,9 +256,6 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._min_score = value
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def min_score(self) -> float | None:
-        return self._min_score
 
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
         if self._min_score is None:

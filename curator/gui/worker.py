@@ -22,7 +22,7 @@ from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.scan import scan_folder
-from curator.score import PhotoError, PhotoScore, Scorer, default_workers
+from curator.score import PhotoScore, Scorer, default_workers
 
 log = logging.getLogger(__name__)
 
@@ -185,4 +185,4 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-__all__ = ["BATCH", "THUMB_SIZE", "Generation", "PhotoError", "ScoreWorker", "to_qimage"]
+__all__ = ["BATCH", "THUMB_SIZE", "Generation", "ScoreWorker", "to_qimage"]
