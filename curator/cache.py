@@ -36,7 +36,8 @@ class FileKey:
     @classmethod
     def of(cls, path: Path) -> FileKey:
         st = os.stat(path)
-        return cls(str(Path(path).absolute()), st.st_size, st.st_mtime_ns)
+        # abspath also folds "..": one file, one cache key, however the folder was named.
+        return cls(os.path.abspath(path), st.st_size, st.st_mtime_ns)
 
 
 @dataclass(frozen=True)

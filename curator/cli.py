@@ -9,6 +9,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -111,7 +112,7 @@ def print_results(
     out = sys.stdout
     if args.json:
         doc = {
-            "folder": str(args.folder.absolute()),
+            "folder": os.path.abspath(args.folder),
             "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
             "photos": [_photo_dict(i, s) for i, s in enumerate(shown, 1)],
             "errors": [{"path": str(e.path), "reason": e.reason} for e in errors],

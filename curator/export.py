@@ -121,6 +121,6 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick]) -> None:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
         writer.writerow(
-            [p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", p.dest.name, str(p.source.absolute()), stamp]
+            [p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", p.dest.name, os.path.abspath(p.source), stamp]
         )
     atomic_write_bytes(path, buf.getvalue().encode("utf-8"))

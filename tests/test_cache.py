@@ -83,3 +83,11 @@ def test_rescan_of_unchanged_folder_decodes_nothing(
     for r in second:
         assert isinstance(r, PhotoScore)
         assert r.mean == pytest.approx(by_path[r.path].mean, abs=1e-6)  # type: ignore[union-attr]
+
+
+def test_same_file_by_another_name_is_one_cache_entry(tmp_path: Path) -> None:
+    p = make_jpeg(tmp_path / "sub" / "a.jpg")
+    cache = ScoreCache(tmp_path / "c.sqlite3")
+    cache.put_many([(FileKey.of(p), ENTRY)], "m")
+    detour = tmp_path / "sub" / ".." / "sub" / "a.jpg"
+    assert cache.get_many([FileKey.of(detour)], "m") == {FileKey.of(p): ENTRY}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from curator.export import PICKS_CSV, copy_no_overwrite, export_top, select_top
@@ -42,7 +43,7 @@ def test_export_twice_into_same_folder_loses_nothing(tmp_path: Path) -> None:
     assert len(rows) == 8
     assert [r["rank"] for r in rows] == ["1", "2", "3", "4"] * 2
     assert {r["file"] for r in rows} == set(names)
-    assert rows[0]["source"] == str(ranked[0].path.absolute())
+    assert rows[0]["source"] == os.path.abspath(ranked[0].path)
     assert float(rows[0]["score"]) == 8.0 and float(rows[0]["sd"]) == 1.0
     assert not [f for f in dest.iterdir() if f.name.startswith(".")], "no temp files left"
 
