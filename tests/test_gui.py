@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 
 from curator.gui.main_window import MainWindow
-from curator.gui.models import PhotoFilterProxy, PhotoListModel, Roles, SortKey
+from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.retrain import RetrainDialog, summary_text
 from curator.scan import scan_folder
 from curator.score import PhotoScore, Scorer
@@ -51,7 +51,7 @@ def proxy_column(win: MainWindow, role: int) -> list[Any]:
 def test_model_passes_qt_model_tester(qtmodeltester: Any, tmp_path: Path) -> None:
     model = PhotoListModel()
     paths = [make_jpeg(tmp_path / f"{i}.jpg", 64, 48, seed=i) for i in range(5)]
-    model.reset([(p, str(p), float(i)) for i, p in enumerate(paths)])
+    model.reset([PhotoItem(p, float(i)) for i, p in enumerate(paths)])
     for i, p in enumerate(paths):
         model.set_result(p, 4 + i * 0.5, 1.0, (0.1,) * 10, (64, 48), None)
     model.set_thumbnail(paths[0], QImage(32, 32, QImage.Format.Format_RGB888))

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import ExportDialog, PreviewDialog, TextDialog
-from curator.gui.models import PhotoFilterProxy, PhotoListModel, Roles, SortKey
+from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.retrain import RetrainDialog
 from curator.gui.worker import Generation, ScoreWorker
 from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError, default_cache_dir
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
 
     @Slot(int, list)
-    def _found(self, gen: int, photos: list[tuple[Path, str, float]]) -> None:
+    def _found(self, gen: int, photos: list[PhotoItem]) -> None:
         if gen != self.current_gen:
             return
         self.model.reset(photos)

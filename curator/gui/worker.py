@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache
+from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
@@ -58,7 +59,7 @@ class Generation:
 class ScoreWorker(QObject):
     """Lives in a ``QThread``; ``run`` scans a folder and scores it, emitting in batches."""
 
-    found = Signal(int, list)  # generation, [(Path, str(Path), mtime)]
+    found = Signal(int, list)  # generation, [PhotoItem] placeholders
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
@@ -102,8 +103,7 @@ class ScoreWorker(QObject):
             return self.generation.current() != gen
 
         paths = scan_folder(folder)
-        # str() and stat here, off the GUI thread.
-        self.found.emit(gen, [(p, str(p), _mtime(p)) for p in paths])
+        self.found.emit(gen, [PhotoItem(p, _mtime(p)) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
