@@ -196,7 +196,6 @@ def load_photo(
         return LoadError(path, reason, permanent=not transient)
 
 
-
 def load_thumbnail(path: Path, size: int) -> Image.Image | LoadError:
     """Just a thumbnail (for photos whose score came from the cache): draft decode, oriented."""
     try:

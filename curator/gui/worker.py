@@ -112,11 +112,15 @@ class ScoreWorker(QObject):
         thumbs: list[tuple[Path, QImage]] = []
         pending: list[tuple[Any, ...]] = []
         last_emit = [0.0]
+        t0, done = time.perf_counter(), 0
 
         def flush(force: bool = False) -> None:
+            # One throttle for everything the window hears: results, thumbnails, progress.
             now = time.perf_counter()
             if force or now - last_emit[0] > 0.1:
                 last_emit[0] = now
+                elapsed = now - t0
+                self.progress.emit(gen, done, total, done / elapsed if elapsed > 0 else 0.0)
                 if thumbs:
                     self.thumbnails.emit(gen, list(thumbs))
                     thumbs.clear()
@@ -131,7 +135,6 @@ class ScoreWorker(QObject):
 
         scorer = self.scorer_for(model_path, cache)
         scorer.on_decoded = decoded
-        t0, done = time.perf_counter(), 0
         cached_paths: list[Path] = []
         try:
             for r in scorer.score(paths, cancelled=cancelled):
@@ -144,12 +147,11 @@ class ScoreWorker(QObject):
                 else:
                     pending.append((r.path, None, None, (), None, r.reason))
                 if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
-                    # The cached results have all arrived: show their thumbnails before the
-                    # model starts on the rest.
+                    # The cached results have all arrived: show their scores now, then their
+                    # thumbnails, before the model starts on the rest.
+                    flush(force=True)
                     self._cached_thumbnails(gen, cached_paths, cancelled)
                     cached_paths = []
-                elapsed = time.perf_counter() - t0
-                self.progress.emit(gen, done, total, done / elapsed if elapsed > 0 else 0.0)
                 flush()
                 if cancelled():
                     break
