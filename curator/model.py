@@ -51,14 +51,13 @@ class Head(nn.Module):
     def __init__(self, cfg: HeadConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.net = nn.Sequential(
-            nn.BatchNorm1d(cfg.in_features),
-            nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.in_features, cfg.hidden),
-            nn.ReLU(inplace=True),
-            nn.BatchNorm1d(cfg.hidden),
-            nn.Linear(cfg.hidden, cfg.bins),
-        )
+        layers: list[nn.Module] = [nn.BatchNorm1d(cfg.in_features), nn.Dropout(cfg.dropout)]
+        if cfg.hidden > 0:
+            layers += [nn.Linear(cfg.in_features, cfg.hidden), nn.ReLU(inplace=True),
+                       nn.BatchNorm1d(cfg.hidden), nn.Linear(cfg.hidden, cfg.bins)]
+        else:  # hidden=0: a linear head (standardised features -> 10 logits)
+            layers.append(nn.Linear(cfg.in_features, cfg.bins))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features)

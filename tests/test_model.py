@@ -51,6 +51,24 @@ def test_optimised_backbone_matches_plain() -> None:
                               atol=1e-4)
 
 
+def test_multilevel_backbone_pools_every_block() -> None:
+    """The multi-level variant ends with the plain 1280 features; fast and plain agree."""
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 224, 224)
+    spec = get_spec("efficientnet-lite0-ml")
+    plain = spec.build(True).eval()
+    fast = build_backbone("efficientnet-lite0-ml")
+    with torch.no_grad():
+        ml = plain(x)
+        assert ml.shape == (2, spec.feature_dim)
+        assert torch.allclose(ml[:, -1280:], get_spec("efficientnet-lite0").build(True).eval()(x),
+                              atol=1e-5)
+        assert torch.allclose(ml, fast(x.contiguous(memory_format=torch.channels_last)),
+                              atol=1e-4)
+    # The early blocks are not redundant copies of the last layer's information.
+    assert not torch.allclose(ml[0, :16], ml[1, :16])
+
+
 def test_vgg16_without_cached_weights_names_the_file(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))

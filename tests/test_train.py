@@ -193,3 +193,20 @@ def test_spread_term_pulls_unvoted_photos_towards_ava_spread() -> None:
     assert "spread" in losses(head, x, partial, HeadTrainConfig(w_spread=1.0))
     assert "spread" not in losses(head, x, partial, HeadTrainConfig(w_spread=0.0))
     assert abs(unvoted_spread(5.0) - target) < abs(unvoted_spread(0.0) - target)
+
+
+def test_ridge_penalty_shrinks_a_linear_head_that_still_learns() -> None:
+    """hidden=0 is a linear head; --l2 shrinks the weights reading the features."""
+    from train.fit import first_linear
+
+    train, test = _toy_arrays(seed=3)
+    norms = {}
+    for l2 in (0.0, 1.0):
+        head, _ = fit_head(train, HeadTrainConfig(epochs=200, hidden=0, dropout=0.0,
+                                                  weight_decay=0.0, lr=1e-2, l2=l2))
+        assert first_linear(head).in_features == train.G.shape[2] * 2
+        assert sum(isinstance(m, torch.nn.Linear) for m in head.modules()) == 1
+        norms[l2] = float(first_linear(head).weight.detach().norm())
+        report = evaluate(head, test, train_mean=5.5)
+        assert report["ava"]["srcc"] > 0.6, (l2, report)
+    assert norms[1.0] < 0.5 * norms[0.0]

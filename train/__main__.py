@@ -465,8 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--patience", type=int, default=d.patience)
     f.add_argument("--lr", type=float, default=d.lr)
     f.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    f.add_argument("--hidden", type=int, default=d.hidden)
+    f.add_argument("--hidden", type=int, default=d.hidden, help="hidden units; 0 = linear head")
     f.add_argument("--dropout", type=float, default=d.dropout)
+    f.add_argument("--l2", type=float, default=d.l2,
+                   help="ridge penalty on the head's feature weights; 0 = off")
     f.add_argument("--w-crowd", type=float, default=d.w_crowd, help="crowd-pair loss weight")
     f.add_argument("--w-damage", type=float, default=d.w_damage, help="damage-pair loss weight")
     f.add_argument("--w-dist", type=float, default=d.w_dist, help="AVA EMD loss weight")
@@ -496,7 +498,7 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
     head = HeadTrainConfig(epochs=ns.epochs, patience=ns.patience, lr=ns.lr,
                            weight_decay=ns.weight_decay, hidden=ns.hidden, dropout=ns.dropout,
                            w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
-                           w_spread=ns.w_spread,
+                           w_spread=ns.w_spread, l2=ns.l2,
                            seed=ns.seed, device=device)
     return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
                    tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
