@@ -22,7 +22,7 @@ from curator.model import DCNN
 from curator.parallel import ordered_map
 from train.data import Tasks
 from train.features import Sample, make_views
-from train.fit import Arrays, HeadTrainConfig, losses_from_probs, seed_everything
+from train.fit import Arrays, HeadTrainConfig, losses_from_probs, ridge_penalty, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def finetune(
         model.backbone.eval()  # batch norm is folded: nothing to re-estimate
         batch = tuple(rng.sample(p, min(ft.batch, len(p))) for p in pools)
         opt.zero_grad()
-        loss = _loss(model, tasks, batch, cfg, rng, device)
+        loss = _loss(model, tasks, batch, cfg, rng, device) + ridge_penalty(model.head, cfg)
         loss.backward()
         opt.step()
         if progress:

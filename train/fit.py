@@ -194,6 +194,13 @@ def first_linear(head: Head) -> torch.nn.Linear:
     return next(m for m in head.modules() if isinstance(m, torch.nn.Linear))
 
 
+def ridge_penalty(head: Head, cfg: HeadTrainConfig) -> torch.Tensor:
+    """``cfg.l2`` x the squared feature weights: added to every training loss, never to
+    validation (which measures the fit to the data alone)."""
+    w = first_linear(head).weight
+    return cfg.l2 * w.pow(2).sum() if cfg.l2 else w.new_zeros(())
+
+
 def seed_everything(seed: int) -> None:
     """Same seed, same run: Python, numpy and torch (CPU) all seeded, deterministic kernels."""
     random.seed(seed)
@@ -240,8 +247,7 @@ def fit_head(
         head.train()
         opt.zero_grad()
         loss = losses(head, sampled_inputs(train, gen), train, cfg)["total"]
-        if cfg.l2:
-            loss = loss + cfg.l2 * first_linear(head).weight.pow(2).sum()
+        loss = loss + ridge_penalty(head, cfg)
         loss.backward()
         opt.step()
         row = {"epoch": st["epoch"], "train_loss": float(loss.detach())}
