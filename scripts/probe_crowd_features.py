@@ -27,8 +27,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curator.loader import open_rgb, views_from_image  # noqa: E402
 from curator.model import build_dcnn  # noqa: E402
+from train.features import Sample, make_views  # noqa: E402
 from train.metrics import pair_agreement  # noqa: E402
 
 PAIRS = REPO.parent / "shared" / "data" / "food-pairs"
@@ -37,14 +37,12 @@ PAIRS = REPO.parent / "shared" / "data" / "food-pairs"
 def features(backbone: str, files: list[str]) -> np.ndarray:
     """(N, 2 * D): global view and centre crop features of each photo."""
     model = build_dcnn(backbone).eval()
-    pre = model.pre
     out = []
     t0 = time.perf_counter()
     with torch.inference_mode():
         for name in files:
-            im, _ = open_rgb(PAIRS / "images" / name, pre.local_short_side)
-            g, centre, _ = views_from_image(im, pre)
-            f = model.embed(torch.from_numpy(np.ascontiguousarray(np.stack([g, centre]))))
+            views = make_views(Sample(name, PAIRS / "images" / name), model, crops=1, seed=0)
+            f = model.embed(torch.from_numpy(views[[0, 2]]))  # global view, centre crop
             out.append(f.float().reshape(-1).numpy())
     print(f"{backbone}: {len(files)} photos in {time.perf_counter() - t0:.1f} s", flush=True)
     return np.stack(out)
