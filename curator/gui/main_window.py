@@ -74,6 +74,10 @@ class MainWindow(QMainWindow):
     start_job = Signal(int, str, str)
     preload_model = Signal(str)
     start_export = Signal(list, str, int, object)
+    #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
+    scoring_progressed = Signal(int, int)  # done, total
+    scoring_finished = Signal(bool)  # cancelled
+    export_finished = Signal(bool)  # ok
 
     def __init__(self, settings: QSettings | None = None, cache_dir: Path | None = None) -> None:
         super().__init__()
@@ -127,6 +131,12 @@ class MainWindow(QMainWindow):
         self.exporter = _ExportWorker()
         self.exporter.moveToThread(self._export_thread)
         self.start_export.connect(self.exporter.run)
+        # Receivers are this window's slots (GUI thread): queued, never run in the worker.
+        self.exporter.progress.connect(self._export_progressed)
+        self.exporter.done.connect(self._export_done)
+        self.exporter.failed.connect(self._export_failed)
+        self._export_progress: QProgressDialog | None = None
+        self._export_dest = Path()
         self._export_thread.start()
         geo = self.settings.value("geometry")
         if isinstance(geo, QByteArray):
@@ -308,6 +318,7 @@ class MainWindow(QMainWindow):
             return
         self.bar.setRange(0, max(1, total))
         self.bar.setValue(done)
+        self.scoring_progressed.emit(done, total)
         eta = (total - done) / rate if rate > 0 else float("inf")
         self.status_label.setText(
             f"Scoring {done}/{total} · {rate:.1f} photos/s · about {format_eta(eta)} left")
@@ -325,6 +336,7 @@ class MainWindow(QMainWindow):
         if broken:
             text += f" · {broken} could not be read (hover them for the reason)"
         self._stop_ui(("Cancelled. " if cancelled else "") + text)
+        self.scoring_finished.emit(cancelled)
 
     @Slot(int, str)
     def _failed(self, gen: int, message: str) -> None:
@@ -380,41 +392,52 @@ class MainWindow(QMainWindow):
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
                    min_score: float | None) -> None:
+        """Copy the top photos in the export thread; its signals land on this window's slots."""
+        if self._export_progress is not None:
+            QMessageBox.information(self, "Curator", "An export is already running.")
+            return
         progress = QProgressDialog("Copying photos…", "", 0, top, self)
         progress.setCancelButton(None)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.setMaximum(total)
-            progress.setValue(done)
-
-        def finish(picks: list[Any]) -> None:
-            progress.close()
-            self.exporter.progress.disconnect(on_progress)
-            self.exporter.done.disconnect(finish)
-            self.exporter.failed.disconnect(fail)
-            self.last_export = picks
-            if picks:
-                msg = (f"Copied {len(picks)} photo(s) to {dest}.\n"
-                       f"Their ranks and scores are listed in {dest / 'picks.csv'}.")
-            else:
-                msg = "No photo met the minimum score; nothing was copied."
-            self.statusBar().showMessage(msg.replace("\n", " "), 10000)
-            if not self.quiet_dialogs:
-                QMessageBox.information(self, "Export finished", msg)
-
-        def fail(message: str) -> None:
-            progress.close()
-            self.exporter.progress.disconnect(on_progress)
-            self.exporter.done.disconnect(finish)
-            self.exporter.failed.disconnect(fail)
-            QMessageBox.critical(self, "Export failed", message)
-
-        self.exporter.progress.connect(on_progress)
-        self.exporter.done.connect(finish)
-        self.exporter.failed.connect(fail)
+        self._export_progress = progress
+        self._export_dest = Path(dest)
         self.start_export.emit(ranked, str(dest), top, min_score)
+
+    def _close_export_progress(self) -> None:
+        if self._export_progress is not None:
+            self._export_progress.close()
+            self._export_progress.deleteLater()
+            self._export_progress = None
+
+    @Slot(int, int)
+    def _export_progressed(self, done: int, total: int) -> None:
+        if self._export_progress is not None:
+            self._export_progress.setMaximum(total)
+            self._export_progress.setValue(done)
+
+    @Slot(list)
+    def _export_done(self, picks: list[Any]) -> None:
+        self._close_export_progress()
+        self.last_export = picks
+        dest = self._export_dest
+        if picks:
+            msg = (f"Copied {len(picks)} photo(s) to {dest}.\n"
+                   f"Their ranks and scores are listed in {dest / 'picks.csv'}.")
+        else:
+            msg = "No photo met the minimum score; nothing was copied."
+        self.statusBar().showMessage(msg.replace("\n", " "), 10000)
+        self.export_finished.emit(True)
+        if not self.quiet_dialogs:
+            QMessageBox.information(self, "Export finished", msg)
+
+    @Slot(str)
+    def _export_failed(self, message: str) -> None:
+        self._close_export_progress()
+        self.statusBar().showMessage(f"Export failed: {message}", 10000)
+        self.export_finished.emit(False)
+        if not self.quiet_dialogs:
+            QMessageBox.critical(self, "Export failed", message)
 
     # -- model --------------------------------------------------------------------------------
     def set_model(self, path: Path) -> None:
