@@ -130,6 +130,10 @@ class ScoreCache:
             aside = self.path.with_name(f"{self.path.stem}.corrupt-{int(time.time())}")
             try:
                 os.replace(self.path, aside)
+                for extra in ("-wal", "-shm"):  # its journal goes with it, never onto a new DB
+                    side = Path(f"{self.path}{extra}")
+                    if side.exists():
+                        os.replace(side, Path(f"{aside}{extra}"))
             except OSError as mv:
                 raise CacheUnavailable(
                     f"score cache {self.path} is damaged and cannot be moved aside: {mv}"

@@ -227,11 +227,27 @@ def _copy_file(src: Path, dst: Path) -> None:
     shutil.copy2(src, dst)
 
 
-def _source_side(exc: OSError, src: Path) -> bool:
-    """True when ``exc`` is about reading the source rather than writing the destination."""
-    return (exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(src)) or (
-        isinstance(exc, FileNotFoundError) and not src.exists()
-    )
+#: Errors that mean the destination as a whole cannot take more: the run stops there.
+_RUN_LEVEL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def _per_file_reason(exc: OSError, src: Path) -> str | None:
+    """Why this one photo could not be copied, or None when the destination itself failed.
+
+    (shutil's sendfile path tags even ENOSPC with the *source* name, so errno decides first.)
+    """
+    if exc.errno in _RUN_LEVEL:
+        return None
+    if isinstance(exc, FileNotFoundError) and not os.path.lexists(src):
+        return "the original is gone (moved or deleted since scoring)"
+    if exc.errno == errno.EFBIG:
+        return "too large for the destination's file system (FAT32 stops at 4 GB)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return _os_reason(exc)
+    same = exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(src)
+    if same and getattr(exc, "filename2", None) is None:
+        return f"cannot read the original: {_os_reason(exc)}"
+    return None
 
 
 def export_top(
@@ -262,15 +278,12 @@ def export_top(
         try:
             dest = copy_no_overwrite(s.path, dest_dir)
         except OSError as exc:
-            if _source_side(exc, s.path):
-                why = ("the original is gone (moved or deleted since scoring)"
-                       if isinstance(exc, FileNotFoundError) else
-                       f"cannot read the original: {_os_reason(exc)}")
+            why = _per_file_reason(exc, s.path)
+            if why is not None:
                 report.failures.append(ExportFailure(s.path, why))
-                log.warning("not copied: %s: %s", path_text(s.path), why)
-                continue
-            if exc.errno == errno.ENAMETOOLONG:
-                report.failures.append(ExportFailure(s.path, _os_reason(exc)))
+                log.info("not copied: %s: %s", path_text(s.path), why)
+                if progress:
+                    progress(i, len(chosen))
                 continue
             report.stopped = (f"{_os_reason(exc)} while copying {path_text(s.path.name)} "
                               f"(nothing partial was left)")
@@ -288,7 +301,7 @@ def export_top(
         if progress:
             progress(i, len(chosen))
     if report.stopped:
-        log.warning("export to %s stopped: %s", path_text(dest_dir), report.stopped)
+        log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
     log.info("exported %d photos to %s", len(report), path_text(dest_dir))
     return report
 
