@@ -99,7 +99,7 @@ class CachedScore:
 class ScoreCache:
     """A process-safe score cache in one SQLite file."""
 
-    def __init__(self, path: Path, wait_s: float = BUSY_WAIT_S) -> None:
+    def __init__(self, path: Path, wait_s: float | None = None) -> None:
         """Open or create the cache at ``path``.
 
         Raises ``CacheBusy`` when another process holds the lock for more than ``wait_s``
@@ -108,7 +108,7 @@ class ScoreCache:
         moved aside (to ``<name>.corrupt-<unix time>``, logged) and replaced by a new cache.
         """
         self.path = Path(path)
-        self.wait_s = max(0.0, wait_s)
+        self.wait_s = max(0.0, BUSY_WAIT_S if wait_s is None else wait_s)
         #: Why this run stopped using the cache (busy or failing mid-run), or None.
         self.bypassed: str | None = None
         try:
@@ -158,7 +158,7 @@ class ScoreCache:
             conn.close()
 
     @classmethod
-    def in_dir(cls, directory: Path | None = None, wait_s: float = BUSY_WAIT_S) -> ScoreCache:
+    def in_dir(cls, directory: Path | None = None, wait_s: float | None = None) -> ScoreCache:
         return cls((directory or default_cache_dir()) / "scores.sqlite3", wait_s)
 
     def _open(self) -> sqlite3.Connection:
@@ -281,7 +281,7 @@ class ScoreCache:
         return int(self._conn.execute(q, (model,)).fetchone()[0])
 
 
-def open_cache(directory: Path | None = None, wait_s: float = BUSY_WAIT_S) -> ScoreCache | None:
+def open_cache(directory: Path | None = None, wait_s: float | None = None) -> ScoreCache | None:
     """The score cache in ``directory``, or ``None`` (one warning) when it cannot be used now.
 
     What the CLI and the window call: a busy, read-only or missing cache never stops a run.

@@ -26,7 +26,7 @@ from curator.cache import open_cache
 from curator.names import path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
-from curator.scan import Skipped, scan
+from curator.scan import Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
 
 log = logging.getLogger(__name__)
@@ -172,11 +172,8 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
     if not skipped:
         return
     out.write(f"{len(skipped)} image file(s) not scored:\n")
-    by_reason: dict[str, list[Skipped]] = {}
-    for k in skipped:
-        by_reason.setdefault(k.reason, []).append(k)
-    for reason, items in by_reason.items():
-        names = ", ".join(_display_path(k.path, root) for k in items[:per_reason])
+    for reason, items in by_reason(skipped).items():
+        names = ", ".join(_display_path(p, root) for p in items[:per_reason])
         more = f", … (+{len(items) - per_reason}, all in --json)" if len(items) > per_reason else ""
         out.write(f"  {len(items)} {reason}: {names}{more}\n")
 

@@ -90,6 +90,14 @@ class ScanResult:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+def by_reason(skipped: list[Skipped]) -> dict[str, list[Path]]:
+    """Skipped files grouped by reason, in first-seen order (for summaries)."""
+    groups: dict[str, list[Path]] = {}
+    for k in skipped:
+        groups.setdefault(k.reason, []).append(k.path)
+    return groups
+
+
 def is_photo_name(name: str) -> bool:
     """True for names with a scored photo extension (any case), hidden/AppleDouble excluded."""
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in PHOTO_EXTENSIONS

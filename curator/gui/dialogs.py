@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -175,6 +175,7 @@ class PreviewDialog(QDialog):
         job.signals.failed.connect(self._failed)
         QThreadPool.globalInstance().start(job)
 
+    @Slot(str, QImage, QImage, QImage)
     def _loaded(self, path: str, big: QImage, g: QImage, loc: QImage) -> None:
         if self.path is None or path != str(self.path):
             return  # the user already moved on
@@ -184,6 +185,7 @@ class PreviewDialog(QDialog):
         self.global_view.setPixmap(QPixmap.fromImage(g))
         self.local_view.setPixmap(QPixmap.fromImage(loc))
 
+    @Slot(str, str)
     def _failed(self, path: str, reason: str) -> None:
         if self.path is not None and path == str(self.path):
             self.image.setText(f"Cannot show this photo:\n{reason}")
