@@ -247,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelFileError, NotADirectoryError, ExportError) as exc:
         sys.stderr.write(f"curator: error: {exc}\n")
         return 2
+    except (ImportError, MemoryError) as exc:  # e.g. torch cannot load under a memory cap
+        sys.stderr.write(f"curator: error: cannot load the model runtime: {exc}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("\ncurator: interrupted\n")
         return 130
