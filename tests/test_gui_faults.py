@@ -12,36 +12,23 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings
-
 from curator import export as export_mod
 from curator.export import PICKS_CSV
 from curator.gui.main_window import MainWindow
 from tests.conftest import make_jpeg, tree_digest
+from tests.test_gui import (
+    TIMEOUT,
+    open_and_wait,
+    window,  # noqa: F401  (the window fixture, shared)
+)
 
-TIMEOUT = 120_000
-
-
-@pytest.fixture
-def win(qtbot: Any, tmp_path: Path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings, cache_dir=tmp_path / "cache")
-    w.quiet_dialogs = True
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
-def _open(qtbot: Any, w: MainWindow, folder: Path) -> None:
-    with qtbot.waitSignal(w.scoring_finished, timeout=TIMEOUT):
-        w.open_folder(folder)
-    qtbot.waitUntil(lambda: not w.scoring, timeout=TIMEOUT)
-    w.model.flush_now()
+_open = open_and_wait
 
 
 def test_window_says_which_files_were_not_scored_and_why(
-    qtbot: Any, win: MainWindow, tmp_path: Path
+    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    win: MainWindow = request.getfixturevalue("window")
     root = tmp_path / "nas"
     make_jpeg(root / "paella.jpg")
     make_jpeg(root / "@eaDir" / "paella.jpg" / "SYNOPHOTO_THUMB_XL.jpg")
@@ -62,8 +49,9 @@ def test_window_says_which_files_were_not_scored_and_why(
 
 
 def test_window_export_faults_are_one_line_and_lose_nothing(
-    qtbot: Any, win: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    win: MainWindow = request.getfixturevalue("window")
     root = tmp_path / "photos"
     for i in range(4):
         make_jpeg(root / f"p{i}.jpg", seed=i)
