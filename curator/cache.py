@@ -127,20 +127,25 @@ class ScoreCache:
                 ) from exc
             if not (is_corrupt(exc) and self._fails_integrity_check()):
                 raise CacheUnavailable(f"cannot use score cache {self.path}: {exc}") from exc
-            aside = self.path.with_name(f"{self.path.stem}.corrupt-{int(time.time())}")
             try:
-                os.replace(self.path, aside)
-                for extra in ("-wal", "-shm"):  # its journal goes with it, never onto a new DB
-                    side = Path(f"{self.path}{extra}")
-                    if side.exists():
-                        os.replace(side, Path(f"{aside}{extra}"))
+                self._set_aside(exc)
             except OSError as mv:
                 raise CacheUnavailable(
                     f"score cache {self.path} is damaged and cannot be moved aside: {mv}"
                 ) from exc
-            log.warning("score cache %s failed its integrity check (%s); moved it to %s and "
-                        "started a new one", self.path, exc, aside)
             self._conn = self._open()
+
+    def _set_aside(self, exc: sqlite3.Error) -> Path:
+        """Move a file that failed the integrity check (and its WAL) aside; say where."""
+        aside = self.path.with_name(f"{self.path.stem}.corrupt-{int(time.time())}")
+        os.replace(self.path, aside)
+        for extra in ("-wal", "-shm"):  # its journal goes with it, never onto a new DB
+            side = Path(f"{self.path}{extra}")
+            if side.exists():
+                os.replace(side, Path(f"{aside}{extra}"))
+        log.warning("score cache %s failed its integrity check (%s); moved it to %s (a new "
+                    "cache starts next run)", self.path, exc, aside)
+        return aside
 
     def _fails_integrity_check(self) -> bool:
         """Confirm damage on a fresh read-only connection with ``PRAGMA quick_check``."""
@@ -189,6 +194,13 @@ class ScoreCache:
     def _bypass(self, exc: sqlite3.Error, doing: str) -> None:
         """Stop using the cache for the rest of this run after ``exc``; warn once."""
         if self.bypassed is None:
+            if is_corrupt(exc) and not is_busy(exc) and self._fails_integrity_check():
+                self.bypassed = f"damaged ({exc})"
+                self._conn.close()
+                with contextlib.suppress(OSError):
+                    self._set_aside(exc)
+                self._conn = sqlite3.connect(":memory:")  # close() stays valid
+                return
             if is_busy(exc):
                 why = f"busy (locked by another process for over {self.wait_s:g} s)"
             else:

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def print_results(
     out = sys.stdout
     if args.json:
         doc = {
-            "folder": os.path.abspath(args.folder),
+            "folder": path_text(os.path.abspath(args.folder)),
             "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
             "photos": [_photo_dict(i, s) for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
@@ -233,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Imaging-library warnings are logged with the file's name (curator.loader): show each
+    # one, not only the first of its kind, so every affected file is named.
+    warnings.filterwarnings("always", module=r"PIL\.")
     from curator.export import ExportError
 
     try:

@@ -128,6 +128,8 @@ def check_destination(dest_dir: Path, scanned_root: Path | None = None) -> str |
             note = (f"note: {shown} is inside the scanned folder; later scans skip it "
                     f"(it holds {PICKS_CSV})")
     base = _nearest_existing(dest_dir)
+    if not base.is_dir():
+        raise ExportError(f"cannot export to {shown}: {path_text(base)} is a file, not a folder")
     try:
         read_only = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):
@@ -244,6 +246,8 @@ def _per_file_reason(exc: OSError, src: Path) -> str | None:
         return "too large for the destination's file system (FAT32 stops at 4 GB)"
     if exc.errno == errno.ENAMETOOLONG:
         return _os_reason(exc)
+    if exc.errno == errno.EINVAL:  # FAT/exFAT refuse \\ : * ? " < > | in names
+        return "name not allowed by the destination's file system"
     same = exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(src)
     if same and getattr(exc, "filename2", None) is None:
         return f"cannot read the original: {_os_reason(exc)}"

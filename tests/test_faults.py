@@ -296,6 +296,33 @@ def test_corrupt_cache_is_set_aside_with_its_new_place(
     assert (d / aside[0]).read_bytes().startswith(b"this is not SQLite")
 
 
+def test_cache_damaged_inside_is_set_aside_when_found(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A valid header over damaged table pages: found on the first read, then set aside."""
+    d = tmp_path / "c"
+    keys = [FileKey(f"/p/{i}", i, i) for i in range(2000)]
+    with ScoreCache.in_dir(d) as c:
+        c.put_many([(k, CachedScore(5, 1, None, 1, 1, "x" * 200)) for k in keys], "m")
+    with sqlite3.connect(d / "scores.sqlite3") as con:
+        con.execute("PRAGMA journal_mode = DELETE")
+    raw = bytearray((d / "scores.sqlite3").read_bytes())
+    page = int.from_bytes(raw[16:18], "big")
+    for off in range(page, len(raw), page):  # every page after the schema page
+        raw[off:off + page] = b"\x0d" + b"\xff" * (page - 1)
+    (d / "scores.sqlite3").write_bytes(bytes(raw))
+    with caplog.at_level(logging.WARNING):
+        cache = open_cache(d)
+        assert cache is not None
+        assert cache.get_many(keys[:5], "m") == {}
+        cache.put_many([(keys[0], CachedScore(5, 1, None, 1, 1, None))], "m")
+        cache.close()
+    aside = [n for n in os.listdir(d) if ".corrupt-" in n]
+    assert len(aside) == 1 and aside[0] in caplog.text and len(caplog.records) == 1
+    with ScoreCache.in_dir(d) as fresh:
+        assert fresh.count() == 0
+
+
 def test_cache_location_read_only_or_missing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

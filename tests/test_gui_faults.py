@@ -81,3 +81,23 @@ def test_window_export_faults_are_one_line_and_lose_nothing(
     assert sorted(os.listdir(dest)) == [ranked[0].path.name, PICKS_CSV]
     assert len(win.last_export) == 1
     assert tree_digest(root) == before
+
+
+def test_window_shows_and_previews_a_non_utf8_name(
+    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    win: MainWindow = request.getfixturevalue("window")
+    root = tmp_path / "old-card"
+    make_jpeg(root / "plain.jpg")
+    latin1 = os.path.join(os.fsencode(root), "crème.jpg".encode("latin-1"))
+    make_jpeg(Path(os.fsdecode(latin1)), seed=3)
+    _open(qtbot, win, root)
+    shown = sorted(win.proxy.index(r, 0).data() for r in range(win.proxy.rowCount()))
+    assert shown == ["cr\\xe8me.jpg", "plain.jpg"]
+    names = [win.proxy.index(r, 0).data() for r in range(win.proxy.rowCount())]
+    win.open_preview(win.proxy.index(names.index("cr\\xe8me.jpg"), 0))
+    assert win.preview is not None
+    qtbot.waitUntil(lambda: win.preview is not None
+                    and win.preview.local_view.pixmap() is not None
+                    and not win.preview.local_view.pixmap().isNull(), timeout=TIMEOUT)
+    assert "cr\\xe8me.jpg" in win.preview.windowTitle()
