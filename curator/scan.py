@@ -60,14 +60,15 @@ IMAGE_LIKE_EXTENSIONS = PHOTO_EXTENSIONS | frozenset(UNSUPPORTED_EXTENSIONS)
 #: metadata or deleted files (compared case-insensitively).  Synology (@eaDir, #recycle,
 #: #snapshot), QNAP (.@__thumb, @Recycle, .@__qini), Asustor/others (.@__thumb, @Recently-
 #: Snapshot), macOS (__MACOSX in zips, .Spotlight-V100, .Trashes, .fseventsd), freedesktop
-#: (.thumbnails, .cache/thumbnails), Windows ($RECYCLE.BIN, System Volume Information),
-#: Picasa/Apple Photos caches (.picasaoriginals is the user's originals: not listed).
+#: (.thumbnails, .cache/thumbnails), Windows ($RECYCLE.BIN, RECYCLER, System Volume
+#: Information), WD My Cloud (.wdmc).  (.picasaoriginals holds the user's originals: not listed.)
 THUMBNAIL_DIRS = frozenset(n.lower() for n in (
     "@eaDir", "#recycle", "#snapshot", "@Recycle", "@Recently-Snapshot", "@sharebin",
     ".@__thumb", ".@__qini", "@__thumb", ".@__desc", "@tmp",
     "__MACOSX", ".Spotlight-V100", ".Trashes", ".Trash", ".fseventsd", ".TemporaryItems",
     ".thumbnails", ".thumbs", ".cache", "$RECYCLE.BIN", "System Volume Information",
-    "lost+found", ".AppleDouble", ".AppleDB", ".AppleDesktop",
+    "lost+found", ".AppleDouble", ".AppleDB", ".AppleDesktop", "RECYCLER",
+    ".wdmc",  # WD My Cloud thumbnails
 ))
 
 #: The file every Curator export writes; a sub-folder holding it is an export folder.
