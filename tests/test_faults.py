@@ -538,7 +538,10 @@ def _cli(*args: str, close_stdout: bool = False) -> subprocess.CompletedProcess[
     return subprocess.CompletedProcess(proc.args, proc.wait(timeout=300), "", err)
 
 
-def test_cli_pipe_closed_early_warnings_name_the_file_exit_codes(tmp_path: Path) -> None:
+@pytest.mark.slow  # two real processes, one of which loads the model
+def test_cli_pipe_closed_early_warnings_name_the_file_exit_codes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     src = tmp_path / "photos"
     for i in range(3):
         make_jpeg(src / f"p{i}.jpg", seed=i)
@@ -547,12 +550,14 @@ def test_cli_pipe_closed_early_warnings_name_the_file_exit_codes(tmp_path: Path)
     Image.fromarray(photo_array(64, 48)).save(src / "bad-exif.jpg",
                                               exif=bad_exif.tobytes()[:-150])
     cache = str(tmp_path / "cache")
-    first = _cli("score", str(src), "--cache-dir", cache, "-q")
+    first = _cli("score", str(src), "--cache-dir", cache, "-q")  # a real process: real stderr
     assert first.returncode == 0, first.stderr
     assert "bad-exif.jpg" in first.stderr and "Tag data" in first.stderr, first.stderr
     piped = _cli("score", str(src), "--cache-dir", cache, "-q", close_stdout=True)
     assert piped.returncode == 0 and piped.stderr == ""
     (src / "broken.jpg").write_bytes(b"\xff\xd8 not really")
-    assert _cli("score", str(src), "--cache-dir", cache, "-q").returncode == 1
-    assert _cli("score", str(tmp_path / "missing"), "-q").returncode == 2
-    assert _cli("score").returncode == 2  # usage
+    assert run(capsys, "score", str(src), "--cache-dir", cache, "-q")[0] == 1
+    assert run(capsys, "score", str(tmp_path / "missing"), "-q")[0] == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["score"])
+    assert usage.value.code == 2
