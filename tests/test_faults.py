@@ -58,6 +58,12 @@ def _ranked(root: Path, n: int, size: tuple[int, int] = (200, 150)) -> list[Phot
             for i in range(n)]
 
 
+def _photos(folder: Path, n: int) -> Path:
+    for i in range(n):
+        make_jpeg(folder / f"p{i}.jpg", seed=i)
+    return folder
+
+
 def _rows(dest: Path) -> list[dict[str, str]]:
     with open(dest / PICKS_CSV, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -72,9 +78,7 @@ def _listing(d: Path) -> list[str]:
 def test_export_read_only_destination_fails_before_scoring(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = tmp_path / "photos"
-    for i in range(3):
-        make_jpeg(src / f"plate-{i}.jpg", seed=i)
+    src = _photos(tmp_path / "photos", 3)
     before = tree_digest(src)
     cache = tmp_path / "cache"
     with read_only_dir(tmp_path / "card") as card:
@@ -256,9 +260,7 @@ def test_busy_cache_during_cli_run(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    src = tmp_path / "photos"
-    for i in range(3):
-        make_jpeg(src / f"p{i}.jpg", seed=i)
+    src = _photos(tmp_path / "photos", 3)
     cache = tmp_path / "cache"
     assert run(capsys, "score", str(src), "--cache-dir", str(cache), "-q")[0] == 0
     make_jpeg(src / "new.jpg", seed=9)  # one photo not cached yet: the run must write
@@ -542,9 +544,7 @@ def _cli(*args: str, close_stdout: bool = False) -> subprocess.CompletedProcess[
 def test_cli_pipe_closed_early_warnings_name_the_file_exit_codes(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    src = tmp_path / "photos"
-    for i in range(3):
-        make_jpeg(src / f"p{i}.jpg", seed=i)
+    src = _photos(tmp_path / "photos", 3)
     bad_exif = Image.Exif()
     bad_exif[0x010E] = "x" * 200
     Image.fromarray(photo_array(64, 48)).save(src / "bad-exif.jpg",

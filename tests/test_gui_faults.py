@@ -25,10 +25,16 @@ from tests.test_gui import (
 _open = open_and_wait
 
 
+@pytest.fixture
+def win(request: pytest.FixtureRequest) -> MainWindow:
+    """test_gui's window (offscreen, quiet dialogs, its own cache and settings)."""
+    w: MainWindow = request.getfixturevalue("window")
+    return w
+
+
 def test_window_says_which_files_were_not_scored_and_why(
-    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path
+    qtbot: Any, win: MainWindow, tmp_path: Path
 ) -> None:
-    win: MainWindow = request.getfixturevalue("window")
     root = tmp_path / "nas"
     make_jpeg(root / "paella.jpg")
     make_jpeg(root / "@eaDir" / "paella.jpg" / "SYNOPHOTO_THUMB_XL.jpg")
@@ -49,9 +55,8 @@ def test_window_says_which_files_were_not_scored_and_why(
 
 
 def test_window_export_faults_are_one_line_and_lose_nothing(
-    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, win: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    win: MainWindow = request.getfixturevalue("window")
     root = tmp_path / "photos"
     for i in range(4):
         make_jpeg(root / f"p{i}.jpg", seed=i)
@@ -84,9 +89,8 @@ def test_window_export_faults_are_one_line_and_lose_nothing(
 
 
 def test_window_shows_and_previews_a_non_utf8_name(
-    qtbot: Any, request: pytest.FixtureRequest, tmp_path: Path
+    qtbot: Any, win: MainWindow, tmp_path: Path
 ) -> None:
-    win: MainWindow = request.getfixturevalue("window")
     root = tmp_path / "old-card"
     make_jpeg(root / "plain.jpg")
     latin1 = os.path.join(os.fsencode(root), "crème.jpg".encode("latin-1"))
