@@ -3,6 +3,18 @@
 Keyed by (absolute path, model digest); an entry counts only while the file's size and mtime
 still match, so an edited photo is rescored and its stale row replaced rather than piling up.
 WAL mode plus a busy timeout lets the GUI and a CLI run share one cache file safely.
+
+Faults, as kinds (README "When things go wrong"):
+
+* **busy** (another process holds the lock: a second Curator, a hung run, a network share):
+  waited for ``wait_s`` seconds, then *bypassed for this run* with one warning.  A busy cache
+  is never renamed, deleted or rewritten.
+* **corrupt** (SQLite reports ``SQLITE_CORRUPT``/``SQLITE_NOTADB``, confirmed by
+  ``PRAGMA quick_check`` on a fresh connection): moved aside to ``scores.corrupt-<time>`` and
+  a new cache started; the warning says where the old file went.
+* **unavailable** (folder read-only, missing and not creatable, disk full): no cache for this
+  run, one warning.
+Non-UTF-8 file names are keyed by their raw bytes (see ``curator.names``).
 """
 
 from __future__ import annotations
@@ -17,12 +29,44 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from curator.names import db_key
 from curator.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # stay far below SQLite's host-parameter limit
+#: How long to wait for another process's lock before going on without the cache (seconds).
+BUSY_WAIT_S = 3.0
+
+# SQLite primary result codes (sqlite3.h) used to tell busy from broken.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
+
+
+class CacheUnavailable(RuntimeError):
+    """The cache cannot be used for this run (busy, read-only, missing); nothing was changed."""
+
+
+class CacheBusy(CacheUnavailable):
+    """Another process holds the cache's lock longer than we are willing to wait."""
+
+
+def _code(exc: sqlite3.Error) -> int:
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """True for "database is locked/busy" errors: someone else is using the file."""
+    text = str(exc).lower()
+    return _code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text or "busy" in text
+
+
+def is_corrupt(exc: sqlite3.Error) -> bool:
+    """True for errors that mean the file's contents are damaged (not busy, not read-only)."""
+    text = str(exc).lower()
+    return _code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or (
+        "not a database" in text
+    )
 
 
 @dataclass(frozen=True)
@@ -55,26 +99,85 @@ class CachedScore:
 class ScoreCache:
     """A process-safe score cache in one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wait_s: float | None = None) -> None:
+        """Open or create the cache at ``path``.
+
+        Raises ``CacheBusy`` when another process holds the lock for more than ``wait_s``
+        seconds and ``CacheUnavailable`` when the file or folder cannot be used; in both cases
+        the file is left exactly as it was.  Only a file that fails SQLite's integrity check is
+        moved aside (to ``<name>.corrupt-<unix time>``, logged) and replaced by a new cache.
+        """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.wait_s = max(0.0, BUSY_WAIT_S if wait_s is None else wait_s)
+        #: Why this run stopped using the cache (busy or failing mid-run), or None.
+        self.bypassed: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheUnavailable(
+                f"cannot create the cache folder {self.path.parent}: {exc.strerror or exc}"
+            ) from exc
         try:
             self._conn = self._open()
-        except sqlite3.DatabaseError as exc:
-            # A cache is disposable: set a corrupt one aside rather than refusing to work.
-            aside = self.path.with_suffix(f".corrupt-{int(time.time())}")
-            log.warning("score cache %s is unreadable (%s); moved to %s", self.path, exc, aside)
-            os.replace(self.path, aside)
+        except sqlite3.Error as exc:
+            if is_busy(exc):
+                raise CacheBusy(
+                    f"score cache {self.path} is busy (locked by another process for over "
+                    f"{self.wait_s:g} s)"
+                ) from exc
+            if not (is_corrupt(exc) and self._fails_integrity_check()):
+                raise CacheUnavailable(f"cannot use score cache {self.path}: {exc}") from exc
+            try:
+                self._set_aside(exc)
+            except OSError as mv:
+                raise CacheUnavailable(
+                    f"score cache {self.path} is damaged and cannot be moved aside: {mv}"
+                ) from exc
             self._conn = self._open()
 
+    def _set_aside(self, exc: sqlite3.Error) -> Path:
+        """Move a file that failed the integrity check (and its WAL) aside; say where."""
+        aside = self.path.with_name(f"{self.path.stem}.corrupt-{int(time.time())}")
+        os.replace(self.path, aside)
+        for extra in ("-wal", "-shm"):  # its journal goes with it, never onto a new DB
+            side = Path(f"{self.path}{extra}")
+            if side.exists():
+                os.replace(side, Path(f"{aside}{extra}"))
+        log.warning("score cache %s failed its integrity check (%s); moved it to %s (a new "
+                    "cache starts next run)", self.path, exc, aside)
+        return aside
+
+    def _fails_integrity_check(self) -> bool:
+        """Confirm damage on a fresh read-only connection with ``PRAGMA quick_check``."""
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=self.wait_s)
+        except sqlite3.Error:
+            return False
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            return [tuple(r) for r in rows] != [("ok",)]
+        except sqlite3.Error as exc:
+            return is_corrupt(exc)
+        finally:
+            conn.close()
+
     @classmethod
-    def in_dir(cls, directory: Path | None = None) -> ScoreCache:
-        return cls((directory or default_cache_dir()) / "scores.sqlite3")
+    def in_dir(cls, directory: Path | None = None, wait_s: float | None = None) -> ScoreCache:
+        return cls((directory or default_cache_dir()) / "scores.sqlite3", wait_s)
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
+        try:
+            return self._prepare(conn)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        conn.execute(f"PRAGMA busy_timeout = {int(self.wait_s * 1000)}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(
             """CREATE TABLE IF NOT EXISTS scores (
@@ -84,8 +187,27 @@ class ScoreCache:
                 updated REAL NOT NULL,
                 PRIMARY KEY (path, model))"""
         )
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a write: only when needed
         return conn
+
+    def _bypass(self, exc: sqlite3.Error, doing: str) -> None:
+        """Stop using the cache for the rest of this run after ``exc``; warn once."""
+        if self.bypassed is None:
+            if is_corrupt(exc) and not is_busy(exc) and self._fails_integrity_check():
+                self.bypassed = f"damaged ({exc})"
+                self._conn.close()
+                with contextlib.suppress(OSError):
+                    self._set_aside(exc)
+                self._conn = sqlite3.connect(":memory:")  # close() stays valid
+                return
+            if is_busy(exc):
+                why = f"busy (locked by another process for over {self.wait_s:g} s)"
+            else:
+                why = f"failing ({exc})"
+            self.bypassed = why
+            log.warning("score cache %s is %s while %s; this run goes on without it "
+                        "(the file is left as it is)", self.path, why, doing)
 
     def close(self) -> None:
         self._conn.close()
@@ -104,29 +226,41 @@ class ScoreCache:
     def get_many(self, keys: Sequence[FileKey], model: str) -> dict[FileKey, CachedScore]:
         """Entries still valid for these files under ``model`` (missing or stale ones left out)."""
         found: dict[FileKey, CachedScore] = {}
-        for chunk in self._chunks(keys):
-            by_path = {k.path: k for k in chunk}
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error FROM scores "
-                f"WHERE model = ? AND path IN ({marks})",
-                [model, *by_path],
-            )
-            for path, size, mtime_ns, mean, sd, dist, width, height, error in rows:
-                key = by_path[path]
-                if key.size != size or key.mtime_ns != mtime_ns:
-                    continue  # the file changed since it was scored
-                found[key] = CachedScore(
-                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
-                )
+        if self.bypassed is not None:
+            return found
+        try:
+            for chunk in self._chunks(keys):
+                self._get_chunk(chunk, model, found)
+        except sqlite3.Error as exc:
+            self._bypass(exc, "reading")
         return found
 
+    def _get_chunk(
+        self, chunk: Sequence[FileKey], model: str, found: dict[FileKey, CachedScore]
+    ) -> None:
+        by_path: dict[str | bytes, FileKey] = {db_key(k.path): k for k in chunk}
+        marks = ",".join("?" * len(chunk))
+        rows = self._conn.execute(
+            f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error FROM scores "
+            f"WHERE model = ? AND path IN ({marks})",
+            [model, *by_path],
+        ).fetchall()
+        for path, size, mtime_ns, mean, sd, dist, width, height, error in rows:
+            key = by_path[path]
+            if key.size != size or key.mtime_ns != mtime_ns:
+                continue  # the file changed since it was scored
+            found[key] = CachedScore(
+                mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
+            )
+
     def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
-        """Store results in one short transaction."""
+        """Store results in one short transaction (skipped once the cache is bypassed)."""
+        if self.bypassed is not None:
+            return
         now = time.time()
         rows = [
             (
-                k.path, model, k.size, k.mtime_ns, v.mean, v.sd,
+                db_key(k.path), model, k.size, k.mtime_ns, v.mean, v.sd,
                 json.dumps([round(p, 6) for p in v.distribution]) if v.distribution else None,
                 v.width, v.height, v.error, now,
             )
@@ -134,10 +268,13 @@ class ScoreCache:
         ]
         if not rows:
             return
-        with self._transaction():
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
-            )
+        try:
+            with self._transaction():
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+                )
+        except sqlite3.Error as exc:
+            self._bypass(exc, "saving scores")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -154,3 +291,15 @@ class ScoreCache:
             return int(self._conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
         q = "SELECT COUNT(*) FROM scores WHERE model = ?"
         return int(self._conn.execute(q, (model,)).fetchone()[0])
+
+
+def open_cache(directory: Path | None = None, wait_s: float | None = None) -> ScoreCache | None:
+    """The score cache in ``directory``, or ``None`` (one warning) when it cannot be used now.
+
+    What the CLI and the window call: a busy, read-only or missing cache never stops a run.
+    """
+    try:
+        return ScoreCache.in_dir(directory, wait_s)
+    except CacheUnavailable as exc:
+        log.warning("%s; scoring without the cache this run (nothing was deleted)", exc)
+        return None

@@ -1,6 +1,11 @@
 """Command line: ``curator score FOLDER`` ranks photos; ``curator export`` copies the best.
 
 ``curator`` alone (or ``curator FOLDER``) is the desktop app's entry point.
+
+Exit codes (README "Exit codes"): 0 everything was scored/copied; 1 the run finished but some
+files could not be scored or copied (listed); 2 usage error or nothing could be done (bad
+folder, model, destination).  130 after Ctrl-C.  Output cut short by the reader (``| head``)
+ends quietly.
 """
 
 from __future__ import annotations
@@ -12,15 +17,17 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from curator import __version__
-from curator.cache import ScoreCache
+from curator.cache import open_cache
+from curator.names import path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
-from curator.scan import scan_folder
+from curator.scan import Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
 
 log = logging.getLogger(__name__)
@@ -66,13 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _make_scorer(args: argparse.Namespace) -> Scorer:
-    cache = None if args.no_cache else ScoreCache.in_dir(args.cache_dir or default_cache_dir())
+    cache = None if args.no_cache else open_cache(args.cache_dir or default_cache_dir())
     return Scorer(args.model, cache, args.batch_size, args.workers, args.device)
 
 
 def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
     """Scan and score ``args.folder``; returns the scorer, all results and the elapsed time."""
-    paths = scan_folder(args.folder, recursive=not args.no_recursive)
+    found = scan(args.folder, recursive=not args.no_recursive)
+    args.skipped = found.skipped  # image-like files left out, with reasons (for the summary)
+    paths = found.photos
     scorer = _make_scorer(args)
     bar = ProgressBar("Scoring", enabled=False if args.quiet else None)
     t0 = time.perf_counter()
@@ -85,15 +94,21 @@ def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
 
 def _display_path(path: Path, root: Path) -> str:
     try:
-        return str(path.relative_to(root))
+        return path_text(path.relative_to(root))
     except ValueError:
-        return str(path)
+        return path_text(path)
+
+
+def _path_fields(path: Path) -> dict[str, str]:
+    """``path`` as UTF-8 text (``\\xNN`` for non-UTF-8 bytes) + ``path_bytes`` (base64) then."""
+    raw = path_bytes_b64(path)
+    return {"path": path_text(path), **({"path_bytes": raw} if raw else {})}
 
 
 def _photo_dict(rank_no: int, s: PhotoScore) -> dict[str, Any]:
     return {
         "rank": rank_no,
-        "path": str(s.path),
+        **_path_fields(s.path),
         "mean": round(s.mean, 4),
         "sd": round(s.sd, 4),
         "distribution": [round(p, 5) for p in s.distribution],
@@ -112,10 +127,11 @@ def print_results(
     out = sys.stdout
     if args.json:
         doc = {
-            "folder": os.path.abspath(args.folder),
+            "folder": path_text(os.path.abspath(args.folder)),
             "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
             "photos": [_photo_dict(i, s) for i, s in enumerate(shown, 1)],
-            "errors": [{"path": str(e.path), "reason": e.reason} for e in errors],
+            "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
+            "skipped": [{**_path_fields(k.path), "reason": k.reason} for k in _skipped(args)],
         }
         json.dump(doc, out, indent=2)
         out.write("\n")
@@ -124,9 +140,12 @@ def print_results(
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["rank", "score", "sd", "path", "width", "height", "error"])
         for i, s in enumerate(shown, 1):
-            w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", s.path, s.width, s.height, ""])
+            w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", path_text(s.path), s.width, s.height,
+                        ""])
         for e in errors:
-            w.writerow(["", "", "", e.path, "", "", e.reason])
+            w.writerow(["", "", "", path_text(e.path), "", "", e.reason])
+        for k in _skipped(args):
+            w.writerow(["", "", "", path_text(k.path), "", "", f"not scored: {k.reason}"])
         return
     root = args.folder
     out.write(f"{'Rank':>4}  {'Score':<11}  File\n")
@@ -142,25 +161,52 @@ def print_results(
         out.write(f"{len(errors)} file(s) could not be scored:\n")
         for e in errors:
             out.write(f"  {_display_path(e.path, root)}: {e.reason}\n")
+    write_skipped(out, _skipped(args), root)
+
+
+def _skipped(args: argparse.Namespace) -> list[Skipped]:
+    return list(getattr(args, "skipped", []))
+
+
+def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int = 5) -> None:
+    """Image-like files the scan left out, grouped by reason (a few names each)."""
+    if not skipped:
+        return
+    out.write(f"{len(skipped)} image file(s) not scored:\n")
+    for reason, items in by_reason(skipped).items():
+        names = ", ".join(_display_path(p, root) for p in items[:per_reason])
+        more = f", … (+{len(items) - per_reason}, all in --json)" if len(items) > per_reason else ""
+        out.write(f"  {len(items)} {reason}: {names}{more}\n")
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
     print_results(args, scorer, results, elapsed)
-    return 0
+    return 1 if any(isinstance(r, PhotoError) for r in results) else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from curator.export import export_top
+    from curator.export import check_destination, export_top
 
+    # Before scoring: a destination that cannot be written fails now, not after minutes.
+    note = check_destination(args.dest, args.folder)
+    if note:
+        sys.stderr.write(note + "\n")
     _scorer, results, _elapsed = run_scoring(args)
-    picks = export_top(rank(results), args.dest, args.top, args.min_score)
-    for p in picks:
-        print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {p.source} -> {p.dest}")
+    report = export_top(rank(results), args.dest, args.top, args.min_score,
+                        scanned_root=args.folder)
+    for p in report:
+        print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {path_text(p.source)} -> "
+              f"{path_text(p.dest)}")
+    for f in report.failures:
+        print(f"   -  not copied: {path_text(f.source)}: {f.reason}")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
-    print(f"\nExported {len(picks)} photo(s) to {args.dest} (list in picks.csv); "
+    if report.stopped:
+        print(f"\nStopped: {report.stopped}.")
+    print(f"\nExported {len(report)} photo(s) to {path_text(args.dest)} (list in picks.csv); "
           f"{errors} file(s) could not be scored.")
-    return 0
+    write_skipped(sys.stdout, _skipped(args), args.folder)
+    return 0 if report.ok and not errors else 1
 
 
 def cmd_gui(folder: Path | None) -> int:
@@ -188,18 +234,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # Imaging-library warnings are logged with the file's name (curator.loader): show each
+    # one, not only the first of its kind, so every affected file is named.
+    warnings.filterwarnings("always", module=r"PIL\.")
+    from curator.export import ExportError
+
     try:
         if args.command == "score":
-            return cmd_score(args)
-        if args.command == "export":
-            return cmd_export(args)
-        return cmd_gui(getattr(args, "folder", None))
-    except (ModelFileError, NotADirectoryError) as exc:
+            code = cmd_score(args)
+        elif args.command == "export":
+            code = cmd_export(args)
+        else:
+            return cmd_gui(getattr(args, "folder", None))
+        sys.stdout.flush()  # a reader that went away shows up here, not at interpreter exit
+        return code
+    except (ModelFileError, NotADirectoryError, ExportError) as exc:
         sys.stderr.write(f"curator: error: {exc}\n")
-        return 1
+        return 2
+    except (ImportError, MemoryError) as exc:  # e.g. torch cannot load under a memory cap
+        sys.stderr.write(f"curator: error: cannot load the model runtime: {exc}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("\ncurator: interrupted\n")
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``curator score … | head``): stop quietly, exit 0.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to flush
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,12 +2,26 @@
 
 Each copy is written to a temp file and then hard-linked to a free name, which fails instead of
 replacing when another file took that name meanwhile; ``picks.csv`` gains rows, never loses them.
+
+Destination faults, as kinds (README "When things go wrong"):
+
+* checked before anything is scored (``check_destination``): a read-only file system, a folder
+  without write permission, a file in the way, or the scanned folder itself raise
+  ``ExportError`` with a one-line message; a sub-folder of the scanned folder is allowed (later
+  scans skip it: it holds ``picks.csv``) and gets a note;
+* during the copy: the disk filling up (or turning read-only) stops the run with a message
+  saying how many were copied; a source that vanished or cannot be read is reported for that
+  file and the rest go on; a name too long once `` (2)`` is added is shortened to fit;
+* no partial file is ever left (each copy is a temp file until complete), and ``picks.csv`` is
+  updated after each copy, so it lists exactly the copies that exist: when even ``picks.csv``
+  cannot be written, the copy just made is removed again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import logging
 import os
@@ -19,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
+from curator.names import path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -38,6 +53,115 @@ class ExportedPick:
     dest: Path
 
 
+class ExportError(RuntimeError):
+    """The export cannot start (or go on): a one-line reason for the user, no traceback."""
+
+
+@dataclass(frozen=True)
+class ExportFailure:
+    """A photo that was not copied, and why (the run went on with the others)."""
+
+    source: Path
+    reason: str
+
+
+class ExportReport(list[ExportedPick]):
+    """The copies made (a list of ``ExportedPick``), plus what was not copied and why.
+
+    ``failures``: per-file problems (source vanished, unreadable); ``stopped``: why the run
+    ended early (disk full, destination turned read-only), or ``None``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures: list[ExportFailure] = []
+        self.stopped: str | None = None
+        self.planned = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.stopped is None
+
+    def summary(self, dest_dir: Path) -> str:
+        """One line: how many were copied, where, and what went wrong."""
+        text = f"Copied {len(self)} of {self.planned} photo(s) to {path_text(dest_dir)}"
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
+        if self.failures:
+            text += f"; {len(self.failures)} not copied (" + "; ".join(
+                f"{path_text(f.source.name)}: {f.reason}" for f in self.failures[:3]) + (
+                ", …" if len(self.failures) > 3 else "") + ")"
+        return text + "."
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    return p
+
+
+def _same_or_inside(path: Path, root: Path) -> tuple[bool, bool]:
+    a, b = os.path.realpath(path), os.path.realpath(root)
+    return a == b, a.startswith(b.rstrip(os.sep) + os.sep)
+
+
+def check_destination(dest_dir: Path, scanned_root: Path | None = None) -> str | None:
+    """Raise ``ExportError`` unless photos can be copied into ``dest_dir``; nothing is created.
+
+    Checked: not a file, not the scanned folder itself, the file system is not read-only, and
+    the folder (or the nearest existing parent it would be created in) is writable -- probed
+    with a temp file when the folder exists.  Returns a note for a destination inside the
+    scanned folder (allowed: later scans skip a folder holding ``picks.csv``), else ``None``.
+    """
+    dest_dir = Path(dest_dir)
+    shown = path_text(dest_dir)
+    if dest_dir.exists() and not dest_dir.is_dir():
+        raise ExportError(f"destination {shown} is a file, not a folder")
+    note = None
+    if scanned_root is not None:
+        same, inside = _same_or_inside(dest_dir, scanned_root)
+        if same:
+            raise ExportError(f"destination {shown} is the scanned folder itself; choose "
+                              "another folder (a new sub-folder is fine)")
+        if inside:
+            note = (f"note: {shown} is inside the scanned folder; later scans skip it "
+                    f"(it holds {PICKS_CSV})")
+    base = _nearest_existing(dest_dir)
+    if not base.is_dir():
+        raise ExportError(f"cannot export to {shown}: {path_text(base)} is a file, not a folder")
+    try:
+        read_only = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        read_only = False
+    if read_only:
+        raise ExportError(f"cannot export to {shown}: {path_text(base)} is on a read-only "
+                          "file system (write-protected card or share?)")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot export to {shown}: no permission to write in "
+                          f"{path_text(base)}")
+    if base == dest_dir:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".curator-probe-", dir=dest_dir)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise ExportError(f"cannot export to {shown}: {_os_reason(exc)}") from exc
+    return note
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the destination is full (no space left)"
+    if exc.errno == errno.EROFS:
+        return "the destination is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "file name too long for the destination"
+    return exc.strerror or str(exc)
+
+
 def select_top(
     ranked: Sequence[PhotoScore], top: int, min_score: float | None = None
 ) -> list[tuple[int, PhotoScore]]:
@@ -48,23 +172,36 @@ def select_top(
     return picks[: max(0, top)]
 
 
-def free_name(dest_dir: Path, name: str, attempt: int) -> Path:
-    """``name`` for attempt 1, then ``stem (2).ext``, ``stem (3).ext`` …"""
-    if attempt <= 1:
-        return dest_dir / name
+def _name_max(dest_dir: Path) -> int:
+    try:
+        return int(os.pathconf(dest_dir, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def free_name(dest_dir: Path, name: str, attempt: int, name_max: int = 255) -> Path:
+    """``name`` for attempt 1, then ``stem (2).ext``, ``stem (3).ext`` …
+
+    The stem is shortened (whole characters) so the name fits ``name_max`` bytes: a 250-byte
+    name still gets its `` (2)``, and names from file systems with longer limits still copy.
+    """
     stem, ext = os.path.splitext(name)
-    return dest_dir / f"{stem} ({attempt}){ext}"
+    suffix = f" ({attempt})" if attempt > 1 else ""
+    while stem and len(os.fsencode(stem + suffix + ext)) > name_max:
+        stem = stem[:-1]
+    return dest_dir / f"{stem}{suffix}{ext}"
 
 
 def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
     """Copy ``src`` into ``dest_dir`` under a name nobody has; returns the path used."""
     dest_dir.mkdir(parents=True, exist_ok=True)
+    name_max = _name_max(dest_dir)
     fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
     os.close(fd)
     try:
-        shutil.copy2(src, tmp)  # data and timestamps; the source is only read
+        _copy_file(src, Path(tmp))  # data and timestamps; the source is only read
         for attempt in range(1, 100_000):
-            target = free_name(dest_dir, src.name, attempt)
+            target = free_name(dest_dir, src.name, attempt, name_max)
             if target.exists():
                 continue
             try:
@@ -87,40 +224,107 @@ def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
             os.unlink(tmp)
 
 
+def _copy_file(src: Path, dst: Path) -> None:
+    """``shutil.copy2`` (one seam, so tests can make the destination fill up part-way)."""
+    shutil.copy2(src, dst)
+
+
+#: Errors that mean the destination as a whole cannot take more: the run stops there.
+_RUN_LEVEL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def _per_file_reason(exc: OSError, src: Path) -> str | None:
+    """Why this one photo could not be copied, or None when the destination itself failed.
+
+    (shutil's sendfile path tags even ENOSPC with the *source* name, so errno decides first.)
+    """
+    if exc.errno in _RUN_LEVEL:
+        return None
+    if isinstance(exc, FileNotFoundError) and not os.path.lexists(src):
+        return "the original is gone (moved or deleted since scoring)"
+    if exc.errno == errno.EFBIG:
+        return "too large for the destination's file system (FAT32 stops at 4 GB)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return _os_reason(exc)
+    if exc.errno == errno.EINVAL:  # FAT/exFAT refuse \\ : * ? " < > | in names
+        return "name not allowed by the destination's file system"
+    same = exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(src)
+    if same and getattr(exc, "filename2", None) is None:
+        return f"cannot read the original: {_os_reason(exc)}"
+    return None
+
+
 def export_top(
     ranked: Sequence[PhotoScore],
     dest_dir: Path,
     top: int,
     min_score: float | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[ExportedPick]:
-    """Copy the best photos into ``dest_dir`` and append them to its ``picks.csv``."""
+    scanned_root: Path | None = None,
+) -> ExportReport:
+    """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
+
+    Raises ``ExportError`` (one line) when the destination cannot be used at all; problems
+    with single photos and a destination that fills up part-way are in the returned report.
+    Originals are only read.
+    """
     dest_dir = Path(dest_dir)
+    check_destination(dest_dir, scanned_root)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create {path_text(dest_dir)}: {_os_reason(exc)}") from exc
     chosen = select_top(ranked, top, min_score)
-    done: list[ExportedPick] = []
+    report = ExportReport()
+    report.planned = len(chosen)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for i, (rank_no, s) in enumerate(chosen, 1):
-        dest = copy_no_overwrite(s.path, dest_dir)
-        done.append(ExportedPick(rank_no, s.mean, s.sd, s.path, dest))
+        try:
+            dest = copy_no_overwrite(s.path, dest_dir)
+        except OSError as exc:
+            why = _per_file_reason(exc, s.path)
+            if why is not None:
+                report.failures.append(ExportFailure(s.path, why))
+                log.info("not copied: %s: %s", path_text(s.path), why)
+                if progress:
+                    progress(i, len(chosen))
+                continue
+            report.stopped = (f"{_os_reason(exc)} while copying {path_text(s.path.name)} "
+                              f"(nothing partial was left)")
+            break
+        pick = ExportedPick(rank_no, s.mean, s.sd, s.path, dest)
+        try:
+            append_picks_csv(dest_dir / PICKS_CSV, [pick], stamp)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(dest)  # picks.csv must list exactly the copies that exist
+            report.stopped = (f"{PICKS_CSV} could not be updated ({_os_reason(exc)}), so the "
+                              f"copy of {path_text(s.path.name)} was removed again")
+            break
+        report.append(pick)
         if progress:
             progress(i, len(chosen))
-    if done:
-        append_picks_csv(dest_dir / PICKS_CSV, done)
-    log.info("exported %d photos to %s", len(done), dest_dir)
-    return done
+    if report.stopped:
+        log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
+    log.info("exported %d photos to %s", len(report), path_text(dest_dir))
+    return report
 
 
-def append_picks_csv(path: Path, picks: Sequence[ExportedPick]) -> None:
-    """Rewrite ``picks.csv`` atomically with its old rows followed by the new ones."""
-    old = path.read_bytes().decode("utf-8") if path.exists() else ""
+def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | None = None) -> None:
+    """Rewrite ``picks.csv`` atomically with its old bytes followed by the new rows.
+
+    Old rows are kept byte for byte (whatever encoding an editor saved them in); new rows are
+    UTF-8, names written with ``curator.names.path_text`` (``\\xNN`` for non-UTF-8 bytes).
+    """
+    old = path.read_bytes() if path.exists() else b""
     buf = io.StringIO()
-    if old:
-        buf.write(old if old.endswith("\n") else old + "\n")
     writer = csv.writer(buf, lineterminator="\n")
     if not old:
         writer.writerow(PICKS_COLUMNS)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = stamp or datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
-        writer.writerow(
-            [p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", p.dest.name, os.path.abspath(p.source), stamp]
-        )
-    atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
+        writer.writerow([p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", path_text(p.dest.name),
+                         path_text(os.path.abspath(p.source)), stamp])
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    atomic_write_bytes(path, old + buf.getvalue().encode("utf-8"))

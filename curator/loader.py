@@ -5,20 +5,39 @@ One decode per photo feeds the global view, the local view and the thumbnail, be
 ``draft()`` at the smallest DCT scale that still covers the working resolution, which is ~6x
 cheaper than a full decode.  Broken files never raise: they come back as a ``LoadError`` with a
 reason a restaurant owner can read, so one bad file never stops a scan.
+
+Decoding faults handled as kinds (README "When things go wrong"):
+
+* colour: an embedded ICC profile (Display P3, Adobe RGB, ProPhoto, CMYK, grey) is converted to
+  sRGB with LittleCMS (Pillow ``ImageCms``) right after decoding, before views and thumbnails,
+  so a wide-gamut photo scores like its sRGB twin; a broken profile is logged and ignored;
+* shape: the working image is bounded (``MAX_WORK_ASPECT``): a 4000x2 strip or a 12000x1 line
+  is scored from its centre instead of being scaled to a 7 GB working image;
+* metadata: PNG text/XMP chunks up to ``MAX_TEXT_CHUNK`` decode (Pillow's default is 1 MB);
+* size: ``width``/``height`` are as displayed, taken from the decoded image after EXIF
+  orientation, whatever the format;
+* library warnings raised while decoding a file are logged with that file's name.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import logging
 import math
 import os
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from curator.names import path_text
 from curator.preprocess import Preprocess
 
 log = logging.getLogger(__name__)
@@ -37,6 +56,73 @@ except Exception as exc:  # pragma: no cover - depends on the platform wheel
 #: and a 300 MP panorama still opens.  Pillow's own bomb check stays on as a backstop.
 MAX_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+#: Valid photos from Lightroom/Photoshop carry XMP packets of several MB in compressed PNG
+#: iTXt chunks; Pillow refuses any over 1 MB.  Still bounded (a zip bomb stops here).
+MAX_TEXT_CHUNK = 64 * 1024 * 1024
+PngImagePlugin.MAX_TEXT_CHUNK = max(PngImagePlugin.MAX_TEXT_CHUNK, MAX_TEXT_CHUNK)
+PngImagePlugin.MAX_TEXT_MEMORY = max(PngImagePlugin.MAX_TEXT_MEMORY, 4 * MAX_TEXT_CHUNK)
+
+#: The working image (for the local view) is at most this many times longer than wide; longer
+#: shapes keep their centre.  Bounds memory at ~(448*8)*448*3 bytes = 4.8 MB whatever the shape.
+MAX_WORK_ASPECT = 8.0
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_decoding = threading.local()  # the file the current thread is decoding, for warnings
+_show_warning = warnings.showwarning
+
+
+def _warning_with_file(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int,
+    file: TextIO | None = None, line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` that names the photo being decoded in this thread, if any."""
+    path = getattr(_decoding, "path", None)
+    if path is None:
+        _show_warning(message, category, filename, lineno, file, line)
+    else:
+        log.warning("%s: %s (%s)", path_text(path), message, category.__name__)
+
+
+warnings.showwarning = _warning_with_file
+
+
+@contextmanager
+def decoding(path: Path) -> Iterator[None]:
+    """Library warnings raised inside this block name ``path`` (thread-local, nests)."""
+    before = getattr(_decoding, "path", None)
+    _decoding.path = path
+    try:
+        yield
+    finally:
+        _decoding.path = before
+
+
+@functools.lru_cache(maxsize=32)
+def _srgb_transform(icc: bytes, mode: str) -> Any:
+    """A cached LittleCMS transform from the profile ``icc`` to sRGB for images of ``mode``."""
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    out = "RGBA" if mode == "RGBA" else "RGB"
+    # NOCACHE: one transform is shared by the decode threads; lcms's pixel cache is not.
+    return ImageCms.buildTransform(src, _SRGB, mode, out, flags=ImageCms.Flags.NOCACHE)
+
+
+def to_srgb(im: Image.Image, path: Path | None = None) -> Image.Image:
+    """``im`` converted from its embedded ICC profile to sRGB (unchanged when it has none).
+
+    Modes RGB, RGBA, CMYK and L are converted (CMYK and L to RGB).  A profile LittleCMS cannot
+    use is logged with the file name and ignored: the pixels are then taken as sRGB.
+    """
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return im
+    try:
+        transform = _srgb_transform(bytes(icc), im.mode)
+        out = ImageCms.applyTransform(im, transform)
+        return out if out is not None else im
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        log.warning("%s: colour profile ignored (%s)", path_text(path or "photo"), exc)
+        return im
 
 
 @dataclass(frozen=True)
@@ -109,13 +195,23 @@ def views_from_image(
     seed did).  The local view is a ``view_size`` crop from the photo scaled so its short side is
     ``local_short_side`` (detail and sharpness at a fixed scale, whatever the camera).
     ``crop_box`` is the crop's top-left corner; ``None`` means the deterministic centre crop.
+    The working image keeps at most ``MAX_WORK_ASPECT`` : 1 of the photo's centre, so memory
+    stays bounded for strips and lines (a 12000x1 line would otherwise need 7 GB).
     """
     v = pre.view_size
     global_view = np.asarray(_resize(im, (v, v)))
     w, h = im.size
-    s = pre.local_short_side / min(w, h)
-    work_size = (max(v, round(w * s)), max(v, round(h * s)))
-    work = _resize(im, work_size)
+    short = max(v, pre.local_short_side)
+    s = short / min(w, h)
+    # The part of the photo that is kept: all of it unless its aspect exceeds the bound.
+    keep_w = min(float(w), min(w, h) * MAX_WORK_ASPECT)
+    keep_h = min(float(h), min(w, h) * MAX_WORK_ASPECT)
+    box = ((w - keep_w) / 2, (h - keep_h) / 2, (w + keep_w) / 2, (h + keep_h) / 2)
+    work_size = (max(v, round(keep_w * s)), max(v, round(keep_h * s)))
+    if keep_w < w or keep_h < h:
+        work = im.resize(work_size, Image.Resampling.BILINEAR, box=box)
+    else:
+        work = _resize(im, work_size)
     if crop_box is None:
         left, top = (work_size[0] - v) // 2, (work_size[1] - v) // 2
     else:
@@ -126,15 +222,14 @@ def views_from_image(
 
 
 def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, int]]:
-    """Open, draft-decode, orient and convert one photo; raises on any failure.
+    """Open, draft-decode, convert to sRGB, orient and convert one photo; raises on failure.
 
-    Returns the RGB image (possibly reduced by JPEG draft) and the full-resolution size after
-    EXIF orientation, read from the header so no second open is needed.
+    Returns the RGB image (possibly reduced by JPEG draft) and the full-resolution size as
+    displayed (after EXIF orientation), read from the header so no second open is needed.
+    Library warnings raised meanwhile are logged with the file name.
     """
-    with Image.open(path) as src:
+    with decoding(path), Image.open(path) as src:
         w, h = src.size
-        if src.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-            w, h = h, w
         if src.format == "JPEG":
             src.draft("RGB", _draft_request(src.size, min_short_side))
         if src.size[0] * src.size[1] > MAX_PIXELS:
@@ -142,8 +237,13 @@ def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, i
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             src.load()
-        oriented = ImageOps.exif_transpose(src)
-        return _to_rgb(oriented), (w, h)
+        decoded = src.size
+        oriented = ImageOps.exif_transpose(src)  # keeps info, so the ICC profile too
+        # The size as displayed, for every format: whatever exif_transpose did is the truth
+        # (PNG/WebP/TIFF orientation tags are only known after load; HEIF is pre-rotated).
+        if oriented.size != decoded and oriented.size == decoded[::-1]:
+            w, h = h, w
+        return _to_rgb(to_srgb(oriented, path)), (w, h)
 
 
 def describe_error(path: Path, exc: BaseException) -> str:
@@ -186,7 +286,9 @@ def load_photo(
         global_view, local_view, work = views_from_image(im, pre)
         thumb = None
         if thumb_size:
-            thumb = work.copy()
+            # The working image unless it had to keep only the centre of a strip.
+            whole = abs(work.width * im.height - work.height * im.width) <= max(work.size)
+            thumb = (work if whole else im).copy()
             thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
         return LoadedPhoto(path, ow, oh, global_view, local_view, thumb)
     except Exception as exc:  # every failure becomes a per-file error, by design

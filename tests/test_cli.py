@@ -26,7 +26,7 @@ def test_score_json_ranks_good_files_and_lists_broken_ones(
 ) -> None:
     root, good, broken = mixed_folder
     code, out, _ = run(capsys, "score", str(root), "--json", "-q")
-    assert code == 0
+    assert code == 1, "exit 1: the run finished but some files could not be scored"
     doc = json.loads(out)
     photos = doc["photos"]
     assert [p["rank"] for p in photos] == list(range(1, len(good) + 1))
@@ -69,7 +69,7 @@ def test_export_cli_twice(
     dest = tmp_path / "best"
     for _ in range(2):
         code, out, _ = run(capsys, "export", str(root), "--top", "3", "--to", str(dest), "-q")
-        assert code == 0 and "Exported 3 photo(s)" in out
+        assert code == 1 and "Exported 3 photo(s)" in out  # 1: mixed_folder has broken files
     assert len([p for p in dest.iterdir() if p.suffix in (".jpg", ".png")]) == 6
     assert len((dest / "picks.csv").read_text().splitlines()) == 1 + 6
     assert tree_digest(root) == before
@@ -77,16 +77,16 @@ def test_export_cli_twice(
 
 def test_clear_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "score", str(tmp_path / "nope"))
-    assert code == 1 and "not a folder" in err
+    assert code == 2 and "not a folder" in err
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a model")
     make_jpeg(tmp_path / "photos" / "a.jpg")
     code, _, err = run(capsys, "score", str(tmp_path / "photos"), "--model", str(bad))
-    assert code == 1 and "is corrupt or not a curator model" in err.lower()
+    assert code == 2 and "is corrupt or not a curator model" in err.lower()
     assert err.count("\n") == 1, "one clear line, no traceback"
     code, _, err = run(capsys, "score", str(tmp_path / "photos"), "--model",
                        str(tmp_path / "missing.pt"))
-    assert code == 1 and "model file not found" in err
+    assert code == 2 and "model file not found" in err
 
 
 def test_ava_sample_ranked_with_mean_and_sd(shared_data: Path, tmp_path: Path) -> None:

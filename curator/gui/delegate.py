@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from curator.gui.models import PhotoItem, Roles
+from curator.names import path_text
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class PhotoDelegate(QStyledItemDelegate):
             p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        "broken file")
         p.setPen(text_col)
-        name = p.fontMetrics().elidedText(it.path.name,
+        name = p.fontMetrics().elidedText(path_text(it.path.name),
                                           Qt.TextElideMode.ElideMiddle, line2.width())
         p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         p.restore()

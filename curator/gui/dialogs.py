@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from curator.gui.models import PhotoItem
 from curator.gui.worker import to_qimage
 from curator.loader import LoadedPhoto, load_photo, open_rgb
+from curator.names import path_text
 from curator.preprocess import Preprocess
 
 log = logging.getLogger(__name__)
@@ -113,11 +114,11 @@ class _PreviewJob(QRunnable):
             views = load_photo(self.path, self.pre)
             if not isinstance(views, LoadedPhoto):
                 raise OSError(views.reason)
-            self.signals.loaded.emit(str(self.path), to_qimage(im),
+            self.signals.loaded.emit(path_text(self.path), to_qimage(im),
                                      array_to_qimage(views.global_view),
                                      array_to_qimage(views.local_view))
         except Exception as exc:
-            self.signals.failed.emit(str(self.path), str(exc))
+            self.signals.failed.emit(path_text(self.path), str(exc))
 
 
 class PreviewDialog(QDialog):
@@ -156,7 +157,7 @@ class PreviewDialog(QDialog):
 
     def show_item(self, item: PhotoItem) -> None:
         self.path = item.path
-        self.setWindowTitle(item.path.name)
+        self.setWindowTitle(path_text(item.path.name))
         if item.error:
             body = f"<b>Cannot be scored</b><br>{item.error}"
         elif item.score is not None:
@@ -166,7 +167,7 @@ class PreviewDialog(QDialog):
         else:
             body = "not scored yet"
         size = f"{item.size[0]}×{item.size[1]} px<br>" if item.size else ""
-        self.details.setText(f"<b>{item.path.name}</b><br>{size}{body}")
+        self.details.setText(f"<b>{path_text(item.path.name)}</b><br>{size}{body}")
         self.image.setText("loading…")
         self.global_view.clear()
         self.local_view.clear()
@@ -175,8 +176,9 @@ class PreviewDialog(QDialog):
         job.signals.failed.connect(self._failed)
         QThreadPool.globalInstance().start(job)
 
+    @Slot(str, QImage, QImage, QImage)
     def _loaded(self, path: str, big: QImage, g: QImage, loc: QImage) -> None:
-        if self.path is None or path != str(self.path):
+        if self.path is None or path != path_text(self.path):
             return  # the user already moved on
         self.image.setPixmap(QPixmap.fromImage(big).scaled(
             self.image.size(), Qt.AspectRatioMode.KeepAspectRatio,
@@ -184,8 +186,9 @@ class PreviewDialog(QDialog):
         self.global_view.setPixmap(QPixmap.fromImage(g))
         self.local_view.setPixmap(QPixmap.fromImage(loc))
 
+    @Slot(str, str)
     def _failed(self, path: str, reason: str) -> None:
-        if self.path is not None and path == str(self.path):
+        if self.path is not None and path == path_text(self.path):
             self.image.setText(f"Cannot show this photo:\n{reason}")
 
     def _open_folder(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -40,11 +40,16 @@ from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import ExportDialog, PreviewDialog, TextDialog
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.retrain import RetrainDialog
+from curator.gui.skipped import SkippedButton
 from curator.gui.worker import Generation, ScoreWorker
 from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError, default_cache_dir
 from curator.preprocess import Preprocess
 from curator.progress import format_eta
+from curator.scan import Skipped
 from curator.score import PhotoScore
+
+if TYPE_CHECKING:
+    from curator.export import ExportReport
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +58,21 @@ MAX_RECENT = 8
 
 class _ExportWorker(QObject):
     progress = Signal(int, int)
-    done = Signal(list)
+    done = Signal(object)  # export.ExportReport (a list of picks + failures)
     failed = Signal(str)
+    #: The folder being shown (set from the GUI thread before each export): never export into it.
+    scanned_root: Path | None = None
 
     @Slot(list, str, int, object)
     def run(self, ranked: list[PhotoScore], dest: str, top: int, min_score: float | None) -> None:
-        from curator.export import export_top
+        from curator.export import ExportError, export_top
 
         try:
-            picks = export_top(ranked, Path(dest), top, min_score, self.progress.emit)
-            self.done.emit(picks)
+            report = export_top(ranked, Path(dest), top, min_score, self.progress.emit,
+                                scanned_root=self.scanned_root)
+            self.done.emit(report)
+        except ExportError as exc:  # a destination fault: one line, no traceback
+            self.failed.emit(str(exc))
         except Exception as exc:
             log.exception("export failed")
             self.failed.emit(str(exc))
@@ -120,6 +130,7 @@ class MainWindow(QMainWindow):
         self.start_job.connect(self.worker.run)
         self.preload_model.connect(self.worker.preload)
         self.worker.found.connect(self._found)
+        self.worker.skipped.connect(self._skipped)
         self.worker.results.connect(self._results)
         self.worker.thumbnails.connect(self._thumbnails)
         self.worker.progress.connect(self._progress)
@@ -232,7 +243,9 @@ class MainWindow(QMainWindow):
         self.cancel_btn.setVisible(False)
         self.cancel_btn.clicked.connect(self.cancel)
         self.model_label = QLabel()
+        self.skipped_btn = SkippedButton()
         sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.skipped_btn)
         sb.addPermanentWidget(self.bar)
         sb.addPermanentWidget(self.cancel_btn)
         sb.addPermanentWidget(self.model_label)
@@ -266,6 +279,7 @@ class MainWindow(QMainWindow):
             return
         self.current_gen = self.generation.next()  # cancels the previous job
         self.model.reset([])
+        self.skipped_btn.set_skipped([], None)
         self.scoring = True
         self.t_open = time.perf_counter()
         self.first_thumb_s = None
@@ -293,6 +307,11 @@ class MainWindow(QMainWindow):
         self.model.reset(photos)
         self.bar.setRange(0, max(1, len(photos)))
         self.status_label.setText(f"{len(photos)} photos found; scoring…")
+
+    @Slot(int, list)
+    def _skipped(self, gen: int, skipped: list[Skipped]) -> None:
+        if gen == self.current_gen:
+            self.skipped_btn.set_skipped(skipped, self.folder)
 
     @Slot(int, list)
     def _results(self, gen: int, rows: list[tuple[Any, ...]]) -> None:
@@ -402,6 +421,7 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(300)
         self._export_progress = progress
         self._export_dest = Path(dest)
+        self.exporter.scanned_root = self.folder
         self.start_export.emit(ranked, str(dest), top, min_score)
 
     def _close_export_progress(self) -> None:
@@ -416,11 +436,18 @@ class MainWindow(QMainWindow):
             self._export_progress.setMaximum(total)
             self._export_progress.setValue(done)
 
-    @Slot(list)
-    def _export_done(self, picks: list[Any]) -> None:
+    @Slot(object)
+    def _export_done(self, picks: ExportReport) -> None:
         self._close_export_progress()
-        self.last_export = picks
+        self.last_export = list(picks)
         dest = self._export_dest
+        if not picks.ok:  # disk full part-way, originals gone: say what was and was not copied
+            msg = picks.summary(dest) + f"\nThe copies made are listed in {dest / 'picks.csv'}."
+            self.statusBar().showMessage(msg.replace("\n", " "), 10000)
+            self.export_finished.emit(False)
+            if not self.quiet_dialogs:
+                QMessageBox.warning(self, "Export incomplete", msg)
+            return
         if picks:
             msg = (f"Copied {len(picks)} photo(s) to {dest}.\n"
                    f"Their ranks and scores are listed in {dest / 'picks.csv'}.")

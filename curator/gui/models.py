@@ -26,6 +26,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
+from curator.names import path_text
+
 log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
@@ -122,13 +124,14 @@ class PhotoListModel(QAbstractListModel):
             return None
         it = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return it.path.name
+            return path_text(it.path.name)
         if role == Qt.ItemDataRole.ToolTipRole:
             if it.error:
-                return f"{it.path.name}\nCannot be scored: {it.error}"
+                return f"{path_text(it.path.name)}\nCannot be scored: {it.error}"
             if it.score is not None:
-                return f"{it.path.name}\nScore {it.score:.2f} ± {it.sd or 0:.2f} (rank {it.rank})"
-            return f"{it.path.name}\nnot scored yet"
+                return (f"{path_text(it.path.name)}\nScore {it.score:.2f} ± {it.sd or 0:.2f} "
+                        f"(rank {it.rank})")
+            return f"{path_text(it.path.name)}\nnot scored yet"
         if role == Roles.Path:
             return str(it.path)
         if role == Roles.Score:

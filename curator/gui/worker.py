@@ -17,12 +17,12 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
-from curator.cache import ScoreCache
+from curator.cache import ScoreCache, open_cache
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
-from curator.scan import scan_folder
+from curator.scan import scan
 from curator.score import PhotoScore, Scorer, default_workers
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class ScoreWorker(QObject):
     """Lives in a ``QThread``; ``run`` scans a folder and scores it, emitting in batches."""
 
     found = Signal(int, list)  # generation, [PhotoItem] placeholders
+    skipped = Signal(int, list)  # generation, [scan.Skipped]: image files left out, with why
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
@@ -102,13 +103,15 @@ class ScoreWorker(QObject):
         def cancelled() -> bool:
             return self.generation.current() != gen
 
-        paths = scan_folder(folder)
+        found = scan(folder)
+        paths = found.photos
+        self.skipped.emit(gen, found.skipped)
         self.found.emit(gen, [PhotoItem(p, _mtime(p)) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
             return
-        cache = ScoreCache.in_dir(self.cache_dir or default_cache_dir())
+        cache = open_cache(self.cache_dir or default_cache_dir())  # None: busy/read-only
         thumbs: list[tuple[Path, QImage]] = []
         pending: list[tuple[Any, ...]] = []
         last_emit = [0.0]
@@ -161,7 +164,8 @@ class ScoreWorker(QObject):
         finally:
             scorer.on_decoded = None
             scorer.cache = None
-            cache.close()
+            if cache is not None:
+                cache.close()
         self.finished.emit(gen, cancelled())
 
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:

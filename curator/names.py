@@ -1,0 +1,53 @@
+"""File names in text formats: any name the OS allows, written as valid UTF-8.
+
+On Linux a file name is bytes; Python holds bytes that are not UTF-8 (Latin-1 names from old
+FAT media, zip archives, Samba shares) as lone surrogates (PEP 383), which cannot be encoded
+to UTF-8: SQLite, ``csv`` and ``json`` writers raise on them.  Curator's rule, documented in
+README ("File names in picks.csv and JSON"):
+
+* **Text** (``picks.csv``, JSON ``path``, CSV/console output): the name's bytes decoded as
+  UTF-8, each byte that is not part of valid UTF-8 written as ``\\xNN`` (Python's
+  ``backslashreplace``).  ``cr\\xe8me.jpg`` is the Latin-1 name ``crème.jpg``.  Valid UTF-8
+  names are written unchanged.
+* **Exact bytes**, only for names that are not valid UTF-8: JSON records add ``path_bytes``,
+  the base64 of the full path's bytes (``os.fsencode``), so a program can reopen the file.
+* **Score cache key**: the path as text when it is valid UTF-8 (as before), else its raw
+  bytes as an SQLite BLOB, so two names never share a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+
+def path_bytes(path: Path | str) -> bytes:
+    """The path exactly as the OS holds it (``os.fsencode``)."""
+    return os.fsencode(path)
+
+
+def is_utf8(path: Path | str) -> bool:
+    """True when the path's bytes are valid UTF-8 (then ``str(path)`` is safe everywhere)."""
+    try:
+        path_bytes(path).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def path_text(path: Path | str) -> str:
+    """Printable, UTF-8-safe text for a path; undecodable bytes become ``\\xNN``."""
+    return path_bytes(path).decode("utf-8", "backslashreplace")
+
+
+def path_bytes_b64(path: Path | str) -> str | None:
+    """Base64 of the path's bytes when the name is not valid UTF-8, else ``None``."""
+    if is_utf8(path):
+        return None
+    return base64.b64encode(path_bytes(path)).decode("ascii")
+
+
+def db_key(path: str) -> str | bytes:
+    """A cache key for an absolute path: text if valid UTF-8, else the raw bytes (a BLOB)."""
+    return path if is_utf8(path) else path_bytes(path)
