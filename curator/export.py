@@ -56,15 +56,23 @@ def free_name(dest_dir: Path, name: str, attempt: int) -> Path:
     return dest_dir / f"{stem} ({attempt}){ext}"
 
 
-def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
-    """Copy ``src`` into ``dest_dir`` under a name nobody has; returns the path used."""
+def ranked_name(rank_no: int, name: str, width: int = 2) -> str:
+    """``01 pizza.jpg``: the rank in front, zero-padded so a file manager lists best first."""
+    return f"{rank_no:0{max(1, width)}d} {name}"
+
+
+def copy_no_overwrite(src: Path, dest_dir: Path, name: str | None = None) -> Path:
+    """Copy ``src`` into ``dest_dir`` as ``name`` (default: its own) or a free variant of it.
+
+    Returns the path used.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
     os.close(fd)
     try:
         shutil.copy2(src, tmp)  # data and timestamps; the source is only read
         for attempt in range(1, 100_000):
-            target = free_name(dest_dir, src.name, attempt)
+            target = free_name(dest_dir, name or src.name, attempt)
             if target.exists():
                 continue
             try:
@@ -81,7 +89,7 @@ def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
                     continue
                 os.replace(tmp, target)
                 return target
-        raise FileExistsError(f"no free name for {src.name} in {dest_dir}")
+        raise FileExistsError(f"no free name for {name or src.name} in {dest_dir}")
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -93,13 +101,21 @@ def export_top(
     top: int,
     min_score: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    rank_prefix: bool = False,
 ) -> list[ExportedPick]:
-    """Copy the best photos into ``dest_dir`` and append them to its ``picks.csv``."""
+    """Copy the best photos into ``dest_dir`` and append them to its ``picks.csv``.
+
+    With ``rank_prefix`` each copy is named ``01 pizza.jpg`` (``ranked_name``), the rank
+    zero-padded to the width of the largest rank exported.
+    """
     dest_dir = Path(dest_dir)
     chosen = select_top(ranked, top, min_score)
+    width = max(2, len(str(chosen[-1][0]))) if chosen else 2
     done: list[ExportedPick] = []
     for i, (rank_no, s) in enumerate(chosen, 1):
-        dest = copy_no_overwrite(s.path, dest_dir)
+        name = ranked_name(rank_no, s.path.name, width) if rank_prefix else None
+        dest = copy_no_overwrite(s.path, dest_dir, name)
         done.append(ExportedPick(rank_no, s.mean, s.sd, s.path, dest))
         if progress:
             progress(i, len(chosen))
