@@ -69,6 +69,16 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 8
 
 
+def _unique_keys(*keys: str | QKeySequence.StandardKey) -> list[QKeySequence]:
+    """Key sequences without repeats (a repeat makes Qt call the shortcut ambiguous)."""
+    out: list[QKeySequence] = []
+    for k in keys:
+        seqs = (QKeySequence.keyBindings(k) if isinstance(k, QKeySequence.StandardKey)
+                else [QKeySequence(k)])
+        out += [s for s in seqs if not s.isEmpty() and s not in out]
+    return out
+
+
 def openable_kinds() -> str:
     """"JPEG, PNG, …": the photo kinds a folder is searched for, for the empty state."""
     names = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP", ".tif": "TIFF", ".bmp": "BMP",
@@ -229,12 +239,11 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.act_rerank)
         view_menu.addSeparator()
         self.act_zoom_in = QAction("&Larger Thumbnails", self)
-        self.act_zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++"),
-                                       QKeySequence(QKeySequence.StandardKey.ZoomIn)])
+        self.act_zoom_in.setShortcuts(_unique_keys("Ctrl+=", "Ctrl++",
+                                                   QKeySequence.StandardKey.ZoomIn))
         self.act_zoom_in.triggered.connect(lambda: self.zoom(1))
         self.act_zoom_out = QAction("&Smaller Thumbnails", self)
-        self.act_zoom_out.setShortcuts([QKeySequence("Ctrl+-"),
-                                        QKeySequence(QKeySequence.StandardKey.ZoomOut)])
+        self.act_zoom_out.setShortcuts(_unique_keys("Ctrl+-", QKeySequence.StandardKey.ZoomOut))
         self.act_zoom_out.triggered.connect(lambda: self.zoom(-1))
         view_menu.addAction(self.act_zoom_in)
         view_menu.addAction(self.act_zoom_out)
