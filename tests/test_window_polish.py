@@ -68,9 +68,11 @@ def paths_in_view(win: MainWindow) -> list[str]:
 def test_preview_keys_fit_zoom_and_broken_file(qtbot: Any, window: MainWindow,
                                                small_folder: Path) -> None:
     open_and_wait(qtbot, window, small_folder)
-    window.open_preview(window.proxy.index(0, 0))
+    window.view.setCurrentIndex(window.proxy.index(0, 0))
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Space)  # Space in the grid: Look Closer
     pv = window.preview
-    assert pv is not None
+    assert pv is not None and pv.isVisible()
     qtbot.waitUntil(pv.image.has_image, timeout=TIMEOUT)
     assert pv.open_folder.focusPolicy() == Qt.FocusPolicy.NoFocus
     assert not pv.open_folder.autoDefault()

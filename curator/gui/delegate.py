@@ -19,7 +19,7 @@ from curator.gui.scoredisplay import format_score, format_spread, score_band
 log = logging.getLogger(__name__)
 
 TEXT_H = 38
-PAD = 6
+PAD = 9
 #: Hue of the score text per band (made readable against the actual background).
 BAND_COLOURS = {"good": QColor(46, 139, 87), "fair": QColor(204, 140, 0),
                 "poor": QColor(190, 60, 50)}
@@ -32,9 +32,16 @@ def score_colour(score: float, background: QColor) -> QColor:
     return readable(BAND_COLOURS[score_band(score)], background)
 
 
+def card_colour(pal: QPalette) -> QColor:
+    """A cell's card: the view's base a shade darker (lighter in a dark theme), so cells read
+    as cells, as in a contact sheet."""
+    base = pal.base().color()
+    return base.darker(106) if base.lightnessF() > 0.5 else base.lighter(135)
+
+
 def text_colours(pal: QPalette, selected: bool, score: float | None) -> dict[str, QColor]:
     """Every colour a cell's text uses, with the background it sits on (for tests too)."""
-    bg = pal.highlight().color() if selected else pal.base().color()
+    bg = pal.highlight().color() if selected else card_colour(pal)
     plain = readable(pal.highlightedText().color() if selected else pal.text().color(), bg)
     cols = {"background": bg, "name": plain,
             "error": readable(BAND_COLOURS["poor"], bg),
@@ -96,7 +103,7 @@ class PhotoDelegate(QStyledItemDelegate):
         cols = text_colours(pal, selected, score)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(r, cols["background"])
-        img_rect = QRect(r.left() + 3, r.top() + 3, r.width() - 6, r.height() - TEXT_H - 6)
+        img_rect = QRect(r.left() + 6, r.top() + 6, r.width() - 12, r.height() - TEXT_H - 8)
         pix = it.thumbnail()
         shown = img_rect
         if pix is not None and not pix.isNull():
@@ -130,7 +137,7 @@ class PhotoDelegate(QStyledItemDelegate):
             f.setBold(True)
             p.setFont(f)
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"#{rank}")
-        text_rect = QRect(r.left() + 4, r.bottom() - TEXT_H + 2, r.width() - 8, TEXT_H - 4)
+        text_rect = QRect(r.left() + 6, r.bottom() - TEXT_H + 2, r.width() - 12, TEXT_H - 4)
         f = QFont(option.font)
         p.setFont(f)
         line1 = text_rect.adjusted(0, 0, 0, -TEXT_H // 2)

@@ -93,7 +93,8 @@ class ExportDialog(QDialog):
         self.count.setValue(min(10, max(1, n_ranked)))
         form.addRow("Number of photos:", self.count)
         self.all_ranked = QRadioButton(f"the best of all {n_ranked} ranked photos")
-        self.selected = QRadioButton(f"only the {n_selected} selected photo(s)")
+        self.selected = QRadioButton(f"only the {n_selected} selected photo(s)" if n_selected
+                                     else "only selected photos (none selected)")
         self.all_ranked.setChecked(True)
         self.selected.setEnabled(n_selected > 0)
         if n_selected > 1:

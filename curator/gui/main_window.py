@@ -234,6 +234,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.act_preview)
         self.addAction(self.act_preview)
         self.act_rerank = QAction("&Re-rank Now", self)
+        self.act_rerank.setToolTip("Put the grid in score order now (while scoring, photos "
+                                   "keep their places until scoring ends)")
         self.act_rerank.setShortcut(QKeySequence("Ctrl+R"))
         self.act_rerank.triggered.connect(lambda: self.model.rerank(reorder=True))
         view_menu.addAction(self.act_rerank)
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         tb.addAction(self.act_open)
         tb.addAction(self.act_export)
+        tb.addAction(self.act_rerank)
         tb.addSeparator()
         tb.addWidget(QLabel(" Sort by "))
         self.sort_combo = QComboBox()

@@ -208,9 +208,9 @@ class PreviewDialog(QDialog):
         self.local_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.global_heading = QLabel("What the model saw — the whole photo:")
         self.local_heading = QLabel("…and a close-up at working resolution:")
-        self.hint = QLabel("Click the photo for 100 %. ←/→ next photo · Space or Esc close")
+        self.hint = QLabel("Click the photo for 100 %, again to fit.\n"
+                           "← → previous / next photo\nSpace or Esc closes")
         self.hint.setWordWrap(True)
-        self.hint.setEnabled(False)
         side = QVBoxLayout()
         side.addWidget(self.details)
         for w in (self.global_heading, self.global_view, self.local_heading, self.local_view):
