@@ -61,6 +61,7 @@ def main() -> None:
         if win.scoring:
             return False
         screen("grid-done.png")
+        print(f"first thumbnails after {win.first_thumb_s or 0:.2f} s")
         return True
 
     def preview() -> bool:

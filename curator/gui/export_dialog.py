@@ -82,7 +82,7 @@ class ExportDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, folder: Path, dest: Path, n_ranked: int,
                  n_selected: int = 0, filter_min: float | None = None,
-                 rank_prefix: bool = False) -> None:
+                 rank_prefix: bool = False, still_scoring: bool = False) -> None:
         super().__init__(parent)
         self.folder = Path(folder).resolve()
         self.setWindowTitle("Export best photos")
@@ -92,6 +92,11 @@ class ExportDialog(QDialog):
         self.count.setRange(1, max(1, n_ranked))
         self.count.setValue(min(10, max(1, n_ranked)))
         form.addRow("Number of photos:", self.count)
+        if still_scoring:
+            warn = QLabel(f"Scoring is still running: only the {n_ranked} photos scored so far "
+                          "can be exported.")
+            warn.setWordWrap(True)
+            form.addRow(warn)
         self.all_ranked = QRadioButton(f"the best of all {n_ranked} ranked photos")
         self.selected = QRadioButton(f"only the {n_selected} selected photo(s)" if n_selected
                                      else "only selected photos (none selected)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 #: Thumbnail sizes (px) the zoom keys step through; the slider allows anything between.
 ZOOM_STEPS = (96, 128, 160, 200, 240, 300, 360, 420)
 MIN_THUMB, MAX_THUMB = ZOOM_STEPS[0], ZOOM_STEPS[-1]
+WRAP_SLACK = 6
 
 
 def zoom_step(current: int, direction: int) -> int:
@@ -51,7 +52,9 @@ class PhotoGridView(QListView):
         self.relayout()
 
     def relayout(self) -> None:
-        _cols, w = fill_columns(self.viewport().width(), self.cell.width(), 0)
+        # QListView wraps a row a few pixels before the viewport's edge: leave it that slack,
+        # or the last column drops to the next row and leaves a strip a column wide.
+        _cols, w = fill_columns(self.viewport().width() - WRAP_SLACK, self.cell.width(), 0)
         grid = QSize(w, self.cell.height())
         if grid != self.gridSize():
             self.setGridSize(grid)
@@ -59,6 +62,14 @@ class PhotoGridView(QListView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.relayout()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        # The viewport can change width without the view resizing (a window manager's
+        # intermediate sizes, scroll bars): follow the viewport itself.
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Type.Resize:
+            self.relayout()
+        return handled
 
     def set_empty_text(self, text: str) -> None:
         if text != self.empty_text:

@@ -572,7 +572,8 @@ class MainWindow(QMainWindow):
     def ranked_scores(self) -> list[PhotoScore]:
         """Scored photos best first, as the core's ``rank`` orders them."""
         items = [it for it in self.model.items() if it.score is not None]
-        items.sort(key=lambda it: (it.rank or 0))
+        # By score, not by the rank numbers: while scoring those lag behind the newest results.
+        items.sort(key=lambda it: it.score_key)
         return [PhotoScore(it.path, it.score or 0.0, it.sd or 0.0, it.distribution)
                 for it in items]
 
@@ -585,7 +586,8 @@ class MainWindow(QMainWindow):
         chosen = {it.path for it in self.selected_items() if it.score is not None}
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
-                           self.settings.value("export/rank_prefix", False) in (True, "true"))
+                           self.settings.value("export/rank_prefix", False) in (True, "true"),
+                           still_scoring=self.scoring)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         c = dlg.values()
