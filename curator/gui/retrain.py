@@ -462,5 +462,9 @@ class RetrainDialog(QDialog):
         self.hide()
 
     def closeEvent(self, event: Any) -> None:
-        self.hide()  # closing the window does not stop training; Cancel does
-        event.ignore()
+        if self.parent() is not None:
+            self.hide()  # over the main window: closing it does not stop training; Cancel does
+            event.ignore()
+            return
+        self.cancel()  # on its own (no window behind it): closing ends the child too
+        super().closeEvent(event)
