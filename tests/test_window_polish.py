@@ -423,6 +423,14 @@ def test_export_selected_photos(qtbot: Any, window: MainWindow, small_folder: Pa
         window.run_export(ranked, tmp_path / "sel", 10, None, rank_prefix=True)
     assert {p.source for p in window.last_export} == chosen
     assert "Copied 2 photo(s)" in window.last_export_message
+    # A minimum score keeps exactly what the grid's filter shows (the rounded number).
+    all_ranked = window.ranked_scores()
+    edge = all_ranked[1].mean
+    window.min_spin.setValue(shown_score(edge))
+    shown = {Path(p) for p in proxy_column(window, Roles.Path)}
+    with qtbot.waitSignal(window.export_finished, timeout=TIMEOUT):
+        window.run_export(all_ranked, tmp_path / "min", 10, shown_score(edge))
+    assert {p.source for p in window.last_export} == shown
 
 
 # -- 9. menus and settings ---------------------------------------------------------------

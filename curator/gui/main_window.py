@@ -55,7 +55,7 @@ from curator.gui.help import about_markdown, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.preview import PreviewDialog
 from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
-from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin
+from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin, passes
 from curator.gui.settings import ViewState, load_view, save_view
 from curator.gui.worker import Generation, ScoreWorker
 from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError
@@ -609,7 +609,11 @@ class MainWindow(QMainWindow):
         self._export_progress = progress
         self._export_dest = Path(dest)
         self._export_asked = (min(top, len(ranked)), min_score)
-        self.start_export.emit(ranked, str(dest), top, min_score, rank_prefix)
+        if min_score is not None:
+            # Kept exactly as the grid's filter keeps them: by the displayed (rounded) score.
+            # Scores are sorted, so this keeps a prefix and the ranks do not change.
+            ranked = [s for s in ranked if passes(s.mean, min_score)]
+        self.start_export.emit(ranked, str(dest), top, None, rank_prefix)
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:
