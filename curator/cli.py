@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--top", type=int, default=10, help="how many photos (default 10)")
     ex.add_argument("--to", type=Path, required=True, dest="dest", help="destination folder")
     ex.add_argument("--min-score", type=float, help="skip photos scoring below this")
+    ex.add_argument("--rank-prefix", action="store_true",
+                    help="name copies '01 pizza.jpg', '02 …' so a file manager lists them "
+                         "best first")
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
@@ -194,7 +197,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stderr.write(note + "\n")
     _scorer, results, _elapsed = run_scoring(args)
     report = export_top(rank(results), args.dest, args.top, args.min_score,
-                        scanned_root=args.folder)
+                        scanned_root=args.folder, rank_prefix=args.rank_prefix)
     for p in report:
         print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {path_text(p.source)} -> "
               f"{path_text(p.dest)}")

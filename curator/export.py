@@ -192,8 +192,16 @@ def free_name(dest_dir: Path, name: str, attempt: int, name_max: int = 255) -> P
     return dest_dir / f"{stem}{suffix}{ext}"
 
 
-def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
-    """Copy ``src`` into ``dest_dir`` under a name nobody has; returns the path used."""
+def ranked_name(rank_no: int, name: str, width: int = 2) -> str:
+    """``01 pizza.jpg``: the rank in front, zero-padded so a file manager lists best first."""
+    return f"{rank_no:0{max(1, width)}d} {name}"
+
+
+def copy_no_overwrite(src: Path, dest_dir: Path, name: str | None = None) -> Path:
+    """Copy ``src`` into ``dest_dir`` as ``name`` (default: its own) or a free variant of it.
+
+    Returns the path used.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     name_max = _name_max(dest_dir)
     fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
@@ -201,7 +209,7 @@ def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
     try:
         _copy_file(src, Path(tmp))  # data and timestamps; the source is only read
         for attempt in range(1, 100_000):
-            target = free_name(dest_dir, src.name, attempt, name_max)
+            target = free_name(dest_dir, name or src.name, attempt, name_max)
             if target.exists():
                 continue
             try:
@@ -218,7 +226,7 @@ def copy_no_overwrite(src: Path, dest_dir: Path) -> Path:
                     continue
                 os.replace(tmp, target)
                 return target
-        raise FileExistsError(f"no free name for {src.name} in {dest_dir}")
+        raise FileExistsError(f"no free name for {name or src.name} in {dest_dir}")
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -261,12 +269,15 @@ def export_top(
     min_score: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     scanned_root: Path | None = None,
+    *,
+    rank_prefix: bool = False,
 ) -> ExportReport:
     """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
 
     Raises ``ExportError`` (one line) when the destination cannot be used at all; problems
     with single photos and a destination that fills up part-way are in the returned report.
-    Originals are only read.
+    Originals are only read. With ``rank_prefix`` each copy is named ``01 pizza.jpg``
+    (``ranked_name``), the rank zero-padded to the width of the largest rank exported.
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
@@ -278,9 +289,11 @@ def export_top(
     report = ExportReport()
     report.planned = len(chosen)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    width = max(2, len(str(chosen[-1][0]))) if chosen else 2
     for i, (rank_no, s) in enumerate(chosen, 1):
+        name = ranked_name(rank_no, s.path.name, width) if rank_prefix else None
         try:
-            dest = copy_no_overwrite(s.path, dest_dir)
+            dest = copy_no_overwrite(s.path, dest_dir, name)
         except OSError as exc:
             why = _per_file_reason(exc, s.path)
             if why is not None:

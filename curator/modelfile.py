@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,14 +93,19 @@ def load_model_file(path: Path) -> ModelFile:
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
+    if not _looks_like_torch_file(path):
+        raise ModelFileError(not_a_model_message(path))
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's pickle-protocol notes are not for users
+            raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ModelFileError(
-            f"model file {path} is corrupt or not a Curator model ({_one_line(exc)})"
-        ) from exc
+        # Never pass on PyTorch's text: it advises weights_only=False, i.e. running code
+        # from an untrusted file.  The detail goes to the log only.
+        log.info("cannot load %s: %s", path, _one_line(exc))
+        raise ModelFileError(not_a_model_message(path)) from exc
     if not isinstance(raw, dict) or raw.get("arch") != ARCH:
-        raise ModelFileError(f"{path} is not a Curator model file")
+        raise ModelFileError(not_a_model_message(path))
     version = raw.get("format_version")
     if version not in READABLE_VERSIONS:
         raise ModelFileError(
@@ -129,6 +135,22 @@ def load_model_file(path: Path) -> ModelFile:
             f"model file {path} is incomplete or inconsistent ({_one_line(exc)})"
         ) from exc
     return mf
+
+
+def not_a_model_message(path: Path) -> str:
+    """Curator's own words for "this file is not a model it can use"."""
+    return (f"{path} is corrupt or not a Curator model file. Curator models are the "
+            "model.pt files Curator itself makes (Model ▸ Retrain) or ships with.")
+
+
+def _looks_like_torch_file(path: Path) -> bool:
+    """A zip archive (torch.save's format) or a legacy pickle, by the first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
 
 
 def plain(obj: Any) -> Any:

@@ -37,6 +37,19 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("curator", appauthor=False))
 
 
+def user_data_dir() -> Path:
+    """``$CURATOR_DATA_DIR`` if set, else the per-user *data* dir of this OS.
+
+    Trained models live here, not in the cache: clearing a cache must never delete a model.
+    """
+    env = os.environ.get("CURATOR_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir as _data_dir
+
+    return Path(_data_dir("curator", appauthor=False))
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a model file's bytes; keys the score cache."""
     h = hashlib.sha256()

@@ -23,6 +23,7 @@ def _isolated_cache(
 ) -> None:
     """Never touch the developer's real score cache from a test."""
     monkeypatch.setenv("CURATOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CURATOR_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("CURATOR_MODEL", raising=False)
 
 

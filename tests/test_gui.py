@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 from curator.gui.main_window import MainWindow
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.retrain import RetrainDialog, summary_text
+from curator.gui.scoredisplay import format_score, shown_score
 from curator.scan import scan_folder
 from curator.score import PhotoScore, Scorer
 from tests.conftest import make_jpeg, tree_digest
@@ -103,13 +104,18 @@ def test_sort_and_filter(qtbot: Any, window: MainWindow,
     assert names == sorted(names, key=lambda n: n.lower())
     window.sort_combo.setCurrentIndex(int(SortKey.Score))
     scores = [s for s in proxy_column(window, Roles.Score) if s is not None]
-    threshold = float(np.median(scores))
-    window.min_spin.setValue(threshold)
+    window.min_spin.setValue(float(np.median(scores)))
+    threshold = window.min_spin.value()  # as the control shows it (one decimal)
     kept = proxy_column(window, Roles.Score)
-    assert kept and all(s is not None and s >= threshold - 0.05 for s in kept)
+    # The filter compares the displayed (rounded) number: "5.1" passes a minimum of 5.1.
+    assert kept and all(s is not None and shown_score(s) >= threshold for s in kept)
+    assert sorted(kept) == sorted(s for s in scores if format_score(s) >= format_score(
+        threshold) and shown_score(s) >= threshold)
     assert len(kept) < len(good)
+    assert window.count_label.text() == f"showing {len(kept)} of {window.model.rowCount()}"
     window.min_spin.setValue(0)
     assert window.proxy.rowCount() == window.model.rowCount()
+    assert window.count_label.text() == ""
 
 
 def test_cancel_mid_scan_and_switching_folders(qtbot: Any, window: MainWindow,
@@ -236,8 +242,12 @@ def test_retrain_reports_a_bad_selection(qtbot: Any, tmp_path: Path) -> None:
 def test_summary_text() -> None:
     s = {"ava.srcc": {"mean": 0.5, "sd": 0.1}, "ava.l1": {"mean": 0.4, "sd": 0.0},
          "ava.l1_naive": {"mean": 0.6, "sd": 0.0}}
-    assert summary_text(s) == ("AVA photos: L1 0.400 vs 0.600 for always guessing the "
-                               "average; SRCC 0.500 ± 0.100")
+    assert summary_text(s) == (
+        "On AVA photos it had not seen, its order agrees with people's votes 0.50 "
+        "(0 = no better than chance, 1 = the same order).\n"
+        "Its scores are off by 0.40 points on average, against 0.60 for always guessing the "
+        "average score (33 % closer).")
+    assert "L1" not in summary_text(s) and "SRCC" not in summary_text(s)
 
 
 def test_qt_binding_keeps_none_alive() -> None:

@@ -1,28 +1,57 @@
-"""Paints one grid cell: thumbnail, rank badge, and the score with its spread."""
+"""Paints one grid cell: thumbnail, rank badge, and the score with its spread.
+
+Every text colour is passed through ``readable`` against the background it is drawn on, so
+it meets WCAG's 4.5:1 in light and dark themes and on the selection colour.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from curator.gui.contrast import readable
 from curator.gui.models import PhotoItem, Roles
+from curator.gui.scoredisplay import format_score, format_spread, score_band
 from curator.names import path_text
 
 log = logging.getLogger(__name__)
 
-TEXT_H = 36
+TEXT_H = 38
+PAD = 9
+#: Hue of the score text per band (made readable against the actual background).
+BAND_COLOURS = {"good": QColor(46, 139, 87), "fair": QColor(204, 140, 0),
+                "poor": QColor(190, 60, 50)}
+ERROR_FILL = QColor(60, 60, 60)
+ERROR_TEXT = QColor(235, 120, 110)
 
 
-def score_colour(score: float) -> QColor:
-    """Red below 4.5 through amber to green above 6: a glanceable hint, the number rules."""
-    if score >= 6.0:
-        return QColor(46, 139, 87)
-    if score >= 5.0:
-        return QColor(204, 140, 0)
-    return QColor(190, 60, 50)
+def score_colour(score: float, background: QColor) -> QColor:
+    """Green / amber / red by score band: a glanceable hint, readable on ``background``."""
+    return readable(BAND_COLOURS[score_band(score)], background)
+
+
+def card_colour(pal: QPalette) -> QColor:
+    """A cell's card: the view's base a shade darker (lighter in a dark theme), so cells read
+    as cells, as in a contact sheet."""
+    base = pal.base().color()
+    return base.darker(106) if base.lightnessF() > 0.5 else base.lighter(135)
+
+
+def text_colours(pal: QPalette, selected: bool, score: float | None) -> dict[str, QColor]:
+    """Every colour a cell's text uses, with the background it sits on (for tests too)."""
+    bg = pal.highlight().color() if selected else card_colour(pal)
+    plain = readable(pal.highlightedText().color() if selected else pal.text().color(), bg)
+    cols = {"background": bg, "name": plain,
+            "error": readable(BAND_COLOURS["poor"], bg),
+            "placeholder": readable(pal.placeholderText().color(), pal.alternateBase().color()),
+            "placeholder_bg": pal.alternateBase().color(),
+            "broken": readable(ERROR_TEXT, ERROR_FILL), "broken_bg": ERROR_FILL}
+    if score is not None:
+        cols["score"] = plain if selected else score_colour(score, bg)
+    return cols
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -31,42 +60,77 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None, thumb: int = 180) -> None:
         super().__init__(parent)
         self.thumb = thumb
+        #: While scoring, a cell without a thumbnail says "loading…"; after, "not scored".
+        self.busy = False
 
     def set_thumb_size(self, px: int) -> None:
         self.thumb = px
 
+    def cell_size(self) -> QSize:
+        return QSize(self.thumb + 2 * PAD, self.thumb + TEXT_H + 2 * PAD)
+
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
-        return QSize(self.thumb + 12, self.thumb + TEXT_H + 12)
+        return self.cell_size()
+
+    def _scaled(self, it: PhotoItem, pix: QPixmap, size: QSize, dpr: float) -> QPixmap:
+        """The thumbnail at the cell's size, cached per item (no per-paint smooth scaling)."""
+        cached = it.scaled
+        want = size * dpr
+        if cached is not None and cached.width() <= want.width() \
+                and cached.height() <= want.height() \
+                and (cached.width() == want.width() or cached.height() == want.height()):
+            return cached
+        if pix.width() <= want.width() and pix.height() <= want.height():
+            out = pix  # never upscale: the worker remakes thumbnails at the shown size
+        else:
+            out = pix.scaled(want, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        out.setDevicePixelRatio(dpr)
+        it.scaled = out
+        return out
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         p.save()
-        r: QRect = option.rect.adjusted(4, 4, -4, -4)
+        cell = self.cell_size()
+        o: QRect = option.rect
+        x0 = o.left() + max(0, (o.width() - cell.width()) // 2)  # centred in a wide column
+        r = QRect(x0, o.top(), min(cell.width(), o.width()), o.height()).adjusted(3, 3, -3, -3)
         pal: QPalette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(r, pal.highlight() if selected else pal.base())
-        img_rect = QRect(r.left() + 2, r.top() + 2, r.width() - 4, r.height() - TEXT_H - 4)
         it: PhotoItem = index.data(Roles.Item)
-        pix, error = it.thumbnail(), it.error
+        rank, score, sd, error = it.rank, it.score, it.sd, it.error
+        cols = text_colours(pal, selected, score)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(r, cols["background"])
+        img_rect = QRect(r.left() + 6, r.top() + 6, r.width() - 12, r.height() - TEXT_H - 8)
+        pix = it.thumbnail()
         shown = img_rect
         if pix is not None and not pix.isNull():
-            scaled = pix.scaled(img_rect.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                Qt.TransformationMode.SmoothTransformation)
-            x = img_rect.left() + (img_rect.width() - scaled.width()) // 2
-            y = img_rect.bottom() - scaled.height()  # sit on the caption, like a print
-            p.drawPixmap(x, y, scaled)
-            shown = QRect(x, y, scaled.width(), scaled.height())
+            dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+            scaled = self._scaled(it, pix, img_rect.size(), dpr)
+            sw = round(scaled.width() / scaled.devicePixelRatio())
+            sh = round(scaled.height() / scaled.devicePixelRatio())
+            if sw > img_rect.width() or sh > img_rect.height():  # a smaller, older thumbnail
+                s2 = QSize(sw, sh).scaled(img_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                sw, sh = s2.width(), s2.height()
+            x = img_rect.left() + (img_rect.width() - sw) // 2
+            y = img_rect.bottom() - sh + 1  # sit on the caption, like a print
+            shown = QRect(x, y, sw, sh)
+            p.drawPixmap(shown, scaled)
+        elif error:
+            p.fillRect(img_rect, cols["broken_bg"])
+            p.setPen(cols["broken"])
+            p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter, "cannot read")
         else:
-            p.fillRect(img_rect, QColor(60, 60, 60) if error else pal.alternateBase())
-            p.setPen(QColor(235, 120, 110) if error else pal.placeholderText().color())
+            p.fillRect(img_rect, cols["placeholder_bg"])
+            p.setPen(cols["placeholder"])
             p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter,
-                       "cannot read" if error else "loading…")
-        rank, score, sd = it.rank, it.score, it.sd
+                       "loading…" if self.busy else "not scored")
         if rank is not None:
-            badge = QRect(shown.left() + 4, shown.top() + 4, 40, 20)
-            p.setBrush(QColor(0, 0, 0, 170))
+            badge = QRect(shown.left() + 4, shown.top() + 4, 44, 20)
+            p.setBrush(QColor(0, 0, 0, 190))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawRoundedRect(badge, 6, 6)
             p.setPen(QColor("white"))
@@ -74,26 +138,24 @@ class PhotoDelegate(QStyledItemDelegate):
             f.setBold(True)
             p.setFont(f)
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"#{rank}")
-        text_rect = QRect(r.left() + 4, r.bottom() - TEXT_H + 2, r.width() - 8, TEXT_H - 4)
+        text_rect = QRect(r.left() + 6, r.bottom() - TEXT_H + 2, r.width() - 12, TEXT_H - 4)
         f = QFont(option.font)
         p.setFont(f)
         line1 = text_rect.adjusted(0, 0, 0, -TEXT_H // 2)
         line2 = text_rect.adjusted(0, TEXT_H // 2 - 2, 0, 0)
-        text_col = pal.highlightedText().color() if selected else pal.text().color()
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         if score is not None:
             bold = QFont(f)
             bold.setBold(True)
             p.setFont(bold)
-            p.setPen(score_colour(score) if not selected else text_col)
-            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       f"{score:.1f} ± {sd or 0:.1f}")
+            p.setPen(cols["score"])
+            p.drawText(line1, left, f"{format_score(score)} ± {format_spread(sd)}")
             p.setFont(f)
         elif error:
-            p.setPen(QColor(200, 60, 50))
-            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       "broken file")
-        p.setPen(text_col)
+            p.setPen(cols["error"])
+            p.drawText(line1, left, "broken file")
+        p.setPen(cols["name"])
         name = p.fontMetrics().elidedText(path_text(it.path.name),
                                           Qt.TextElideMode.ElideMiddle, line2.width())
-        p.drawText(line2, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        p.drawText(line2, left, name)
         p.restore()

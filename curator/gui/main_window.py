@@ -12,21 +12,26 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QSettings,
-    QSize,
     Qt,
     QThread,
     QTimer,
+    QUrl,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QLabel,
-    QListView,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -37,15 +42,27 @@ from PySide6.QtWidgets import (
 )
 
 from curator.gui.delegate import PhotoDelegate
-from curator.gui.dialogs import ExportDialog, PreviewDialog, TextDialog
+from curator.gui.dialogs import TextDialog
+from curator.gui.export_dialog import (
+    ExportDialog,
+    export_summary,
+    remember_export_dir,
+    remembered_export_dir,
+    show_export_result,
+)
+from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
+from curator.gui.help import about_markdown, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
-from curator.gui.retrain import RetrainDialog
+from curator.gui.preview import PreviewDialog
+from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
+from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin, passes
+from curator.gui.settings import ViewState, load_view, save_view
 from curator.gui.skipped import SkippedButton
 from curator.gui.worker import Generation, ScoreWorker
-from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError, default_cache_dir
+from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError
 from curator.preprocess import Preprocess
 from curator.progress import format_eta
-from curator.scan import Skipped
+from curator.scan import PHOTO_EXTENSIONS, Skipped
 from curator.score import PhotoScore
 
 if TYPE_CHECKING:
@@ -56,6 +73,23 @@ log = logging.getLogger(__name__)
 MAX_RECENT = 8
 
 
+def _unique_keys(*keys: str | QKeySequence.StandardKey) -> list[QKeySequence]:
+    """Key sequences without repeats (a repeat makes Qt call the shortcut ambiguous)."""
+    out: list[QKeySequence] = []
+    for k in keys:
+        seqs = (QKeySequence.keyBindings(k) if isinstance(k, QKeySequence.StandardKey)
+                else [QKeySequence(k)])
+        out += [s for s in seqs if not s.isEmpty() and s not in out]
+    return out
+
+
+def openable_kinds() -> str:
+    """"JPEG, PNG, …": the photo kinds a folder is searched for, for the empty state."""
+    names = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP", ".tif": "TIFF", ".bmp": "BMP",
+             ".heic": "HEIC/HEIF"}
+    return ", ".join(v for k, v in names.items() if k in PHOTO_EXTENSIONS)
+
+
 class _ExportWorker(QObject):
     progress = Signal(int, int)
     done = Signal(object)  # export.ExportReport (a list of picks + failures)
@@ -63,13 +97,14 @@ class _ExportWorker(QObject):
     #: The folder being shown (set from the GUI thread before each export): never export into it.
     scanned_root: Path | None = None
 
-    @Slot(list, str, int, object)
-    def run(self, ranked: list[PhotoScore], dest: str, top: int, min_score: float | None) -> None:
+    @Slot(list, str, int, object, bool)
+    def run(self, ranked: list[PhotoScore], dest: str, top: int, min_score: float | None,
+            rank_prefix: bool) -> None:
         from curator.export import ExportError, export_top
 
         try:
             report = export_top(ranked, Path(dest), top, min_score, self.progress.emit,
-                                scanned_root=self.scanned_root)
+                                scanned_root=self.scanned_root, rank_prefix=rank_prefix)
             self.done.emit(report)
         except ExportError as exc:  # a destination fault: one line, no traceback
             self.failed.emit(str(exc))
@@ -83,7 +118,8 @@ class MainWindow(QMainWindow):
 
     start_job = Signal(int, str, str)
     preload_model = Signal(str)
-    start_export = Signal(list, str, int, object)
+    start_export = Signal(list, str, int, object, bool)
+    rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
     scoring_finished = Signal(bool)  # cancelled
@@ -107,23 +143,23 @@ class MainWindow(QMainWindow):
         self.model = PhotoListModel(self)
         self.proxy = PhotoFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.view = QListView()
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
-        self.view.setUniformItemSizes(True)
-        self.view.setLayoutMode(QListView.LayoutMode.Batched)
-        self.view.setBatchSize(200)
-        self.view.setSpacing(4)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view = PhotoGridView()
         self.delegate = PhotoDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
         self.view.setModel(self.proxy)
+        self.view.set_cell(self.delegate.cell_size())
         self.view.doubleClicked.connect(self.open_preview)
         self.setCentralWidget(self.view)
         self.preview: PreviewDialog | None = None
+        self.retrain: RetrainDialog | None = None
+        self._model_loading = False
+        self._cancelled_folder: Path | None = None
+        self._thumb_made = 0  # px the thumbnails were last made at (device pixels)
         self._build_actions()
         self._build_status()
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                    self.proxy.layoutChanged):
+            sig.connect(self._update_counts)
         self._thread = QThread(self)
         self.worker = ScoreWorker(self.generation, cache_dir)
         self.worker.moveToThread(self._thread)
@@ -136,6 +172,9 @@ class MainWindow(QMainWindow):
         self.worker.progress.connect(self._progress)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
+        self.worker.dates.connect(self._dates)
+        self.worker.model_loading.connect(self._model_loads)
+        self.rethumb.connect(self.worker.rethumb)
         self._thread.start()
         self.preload_model.emit(str(self.model_path))  # torch + model load while idle
         self._export_thread = QThread(self)
@@ -148,6 +187,8 @@ class MainWindow(QMainWindow):
         self.exporter.failed.connect(self._export_failed)
         self._export_progress: QProgressDialog | None = None
         self._export_dest = Path()
+        self._export_asked: tuple[int, float | None] = (0, None)
+        self.last_export_message = ""
         self._export_thread.start()
         geo = self.settings.value("geometry")
         if isinstance(geo, QByteArray):
@@ -157,7 +198,12 @@ class MainWindow(QMainWindow):
         self._rerank_timer = QTimer(self)
         self._rerank_timer.setSingleShot(True)
         self._rerank_timer.setInterval(500)
-        self._rerank_timer.timeout.connect(self.model.rerank)
+        self._rerank_timer.timeout.connect(lambda: self.model.rerank(reorder=False))
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(300)
+        self._thumb_timer.timeout.connect(self._thumbs_for_size)
+        self._restore_view()
 
     # -- construction -------------------------------------------------------------------------
     def _initial_model(self) -> Path:
@@ -174,11 +220,17 @@ class MainWindow(QMainWindow):
         self.act_open.triggered.connect(self.choose_folder)
         file_menu.addAction(self.act_open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.act_clear_recent = QAction("&Clear Recent", self)
+        self.act_clear_recent.triggered.connect(self.clear_recent)
         self._refresh_recent()
         self.act_export = QAction("&Export Best Photos…", self)
         self.act_export.setShortcut(QKeySequence("Ctrl+E"))
         self.act_export.triggered.connect(self.export_dialog)
         file_menu.addAction(self.act_export)
+        self.act_reveal = QAction("Show in &Folder", self)
+        self.act_reveal.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.act_reveal.triggered.connect(self.reveal_current)
+        file_menu.addAction(self.act_reveal)
         file_menu.addSeparator()
         quit_act = QAction("&Quit", self)
         quit_act.setShortcut(QKeySequence.StandardKey.Quit)
@@ -190,19 +242,35 @@ class MainWindow(QMainWindow):
         self.act_preview.triggered.connect(lambda: self.open_preview(self.view.currentIndex()))
         view_menu.addAction(self.act_preview)
         self.addAction(self.act_preview)
-        model_menu = mb.addMenu("&Model")
-        retrain = QAction("&Retrain…", self)
-        retrain.triggered.connect(self.retrain_dialog)
-        model_menu.addAction(retrain)
-        use_file = QAction("Use Model &File…", self)
-        use_file.triggered.connect(self.choose_model)
-        model_menu.addAction(use_file)
-        use_bundled = QAction("Use &Bundled Model", self)
-        use_bundled.triggered.connect(lambda: self.set_model(BUNDLED_MODEL))
-        model_menu.addAction(use_bundled)
-        about = QAction("&About This Model", self)
-        about.triggered.connect(self.about_model)
-        model_menu.addAction(about)
+        self.act_rerank = QAction("&Re-rank Now", self)
+        self.act_rerank.setToolTip("Put the grid in score order now (while scoring, photos "
+                                   "keep their places until scoring ends)")
+        self.act_rerank.setShortcut(QKeySequence("Ctrl+R"))
+        self.act_rerank.triggered.connect(lambda: self.model.rerank(reorder=True))
+        view_menu.addAction(self.act_rerank)
+        view_menu.addSeparator()
+        self.act_zoom_in = QAction("&Larger Thumbnails", self)
+        self.act_zoom_in.setShortcuts(_unique_keys("Ctrl+=", "Ctrl++",
+                                                   QKeySequence.StandardKey.ZoomIn))
+        self.act_zoom_in.triggered.connect(lambda: self.zoom(1))
+        self.act_zoom_out = QAction("&Smaller Thumbnails", self)
+        self.act_zoom_out.setShortcuts(_unique_keys("Ctrl+-", QKeySequence.StandardKey.ZoomOut))
+        self.act_zoom_out.triggered.connect(lambda: self.zoom(-1))
+        view_menu.addAction(self.act_zoom_in)
+        view_menu.addAction(self.act_zoom_out)
+        self.model_menu = mb.addMenu("&Model")
+        self.model_menu.aboutToShow.connect(self._refresh_model_menu)
+        self._model_group = QActionGroup(self)
+        self._model_group.setExclusive(True)
+        self._refresh_model_menu()
+        help_menu = mb.addMenu("&Help")
+        self.act_shortcuts = QAction("&Keyboard Shortcuts", self)
+        self.act_shortcuts.setShortcut(QKeySequence.StandardKey.HelpContents)  # F1
+        self.act_shortcuts.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.act_shortcuts)
+        self.act_about = QAction("&About Curator", self)
+        self.act_about.triggered.connect(self.show_about)
+        help_menu.addAction(self.act_about)
 
         tb = QToolBar("Grid")
         tb.setObjectName("grid-toolbar")
@@ -210,24 +278,23 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         tb.addAction(self.act_open)
         tb.addAction(self.act_export)
+        tb.addAction(self.act_rerank)
         tb.addSeparator()
         tb.addWidget(QLabel(" Sort by "))
         self.sort_combo = QComboBox()
         self.sort_combo.addItems(["Score", "Name", "Date"])
-        self.sort_combo.currentIndexChanged.connect(
-            lambda i: self.model.set_sort_key(SortKey(i)))
+        self.sort_combo.setItemData(2, "capture time (EXIF), else the file date",
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.sort_combo.currentIndexChanged.connect(self._sort_changed)
         tb.addWidget(self.sort_combo)
         tb.addWidget(QLabel("  Minimum score "))
         self.min_spin = QDoubleSpinBox()
-        self.min_spin.setRange(0.0, 10.0)
-        self.min_spin.setSingleStep(0.1)
-        self.min_spin.setSpecialValueText("any")
-        self.min_spin.valueChanged.connect(
-            lambda v: self.proxy.set_min_score(v if v > 0 else None))
+        configure_min_spin(self.min_spin)
+        self.min_spin.valueChanged.connect(self._min_changed)
         tb.addWidget(self.min_spin)
         tb.addWidget(QLabel("  Size "))
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
-        self.size_slider.setRange(96, 320)
+        self.size_slider.setRange(MIN_THUMB, MAX_THUMB)
         self.size_slider.setValue(180)
         self.size_slider.setMaximumWidth(160)
         self.size_slider.valueChanged.connect(self.set_thumb_size)
@@ -242,18 +309,32 @@ class MainWindow(QMainWindow):
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setVisible(False)
         self.cancel_btn.clicked.connect(self.cancel)
+        self.resume_btn = QPushButton("Resume")
+        self.resume_btn.setToolTip("Score the rest; the photos already scored come from the "
+                                   "cache at once")
+        self.resume_btn.setVisible(False)
+        self.resume_btn.clicked.connect(self.resume)
+        self.count_label = QLabel()
         self.model_label = QLabel()
         self.skipped_btn = SkippedButton()
         sb.addWidget(self.status_label, 1)
         sb.addPermanentWidget(self.skipped_btn)
+        sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.bar)
         sb.addPermanentWidget(self.cancel_btn)
+        sb.addPermanentWidget(self.resume_btn)
         sb.addPermanentWidget(self.model_label)
         self._show_model_label()
 
     def _show_model_label(self) -> None:
-        name = "bundled model" if self.model_path == BUNDLED_MODEL else self.model_path.name
-        self.model_label.setText(f"Model: {name}")
+        self.model_label.setText(f"Model: {self.model_name(self.model_path)}")
+
+    @staticmethod
+    def model_name(path: Path) -> str:
+        """"bundled model", a trained model's name (its folder), or the file's name."""
+        if path == BUNDLED_MODEL:
+            return "bundled model"
+        return path.parent.name if path.name == "model.pt" else path.name
 
     # -- opening and scoring ------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -264,7 +345,7 @@ class MainWindow(QMainWindow):
 
     def open_folder(self, folder: Path) -> None:
         """Show ``folder`` and score it; cancels whatever was running."""
-        folder = Path(folder).expanduser()
+        folder = Path(folder).expanduser().resolve()  # absolute: recent list, URLs, export
         if not folder.is_dir():
             QMessageBox.warning(self, "Curator", f"Not a folder:\n{folder}")
             return
@@ -281,24 +362,47 @@ class MainWindow(QMainWindow):
         self.model.reset([])
         self.skipped_btn.set_skipped([], None)
         self.scoring = True
+        self.delegate.busy = True
+        self._model_loading = False
+        self._cancelled_folder = None
         self.t_open = time.perf_counter()
         self.first_thumb_s = None
         self.bar.setValue(0)
         self.bar.setVisible(True)
         self.cancel_btn.setVisible(True)
-        self.status_label.setText(f"Scanning {self.folder}…")
+        self.resume_btn.setVisible(False)
+        self.view.set_empty_text("")
+        self.status_label.setText(f"Looking for photos in {self.folder}…")
+        self.worker.thumb_px = self._wanted_thumb_px()
+        self._thumb_made = self.worker.thumb_px
         self.start_job.emit(self.current_gen, str(self.folder), str(self.model_path))
 
     def cancel(self) -> None:
+        """Stop scoring; what was scored stays, and Resume scores the rest."""
         self.current_gen = self.generation.next()
-        self._stop_ui("Cancelled.")
+        self.model.rerank(reorder=True)
+        items = self.model.items()
+        scored = sum(it.score is not None or it.error is not None for it in items)
+        self._stop_ui(f"Cancelled: {scored} of {len(items)} photos scored. "
+                      "Resume scores the rest.")
+        self._cancelled_folder = self.folder
+        self.resume_btn.setVisible(scored < len(items))
+        self.scoring_finished.emit(True)
+
+    def resume(self) -> None:
+        """Score the folder again after a cancel: done photos come from the cache at once."""
+        if self._cancelled_folder is not None and self._cancelled_folder == self.folder:
+            self.rescore()
 
     def _stop_ui(self, text: str) -> None:
         self.scoring = False
+        self.delegate.busy = False
         self.model.flush_now()
         self.bar.setVisible(False)
         self.cancel_btn.setVisible(False)
         self.status_label.setText(text)
+        self.view.viewport().update()
+        self._update_counts()
 
     @Slot(int, list)
     def _found(self, gen: int, photos: list[PhotoItem]) -> None:
@@ -307,6 +411,18 @@ class MainWindow(QMainWindow):
         self.model.reset(photos)
         self.bar.setRange(0, max(1, len(photos)))
         self.status_label.setText(f"{len(photos)} photos found; scoring…")
+        self._update_counts()
+
+    @Slot(int)
+    def _model_loads(self, gen: int) -> None:
+        if gen == self.current_gen:
+            self._model_loading = True
+            self.status_label.setText("Loading the model (a few seconds, the first time)…")
+
+    @Slot(int, list)
+    def _dates(self, gen: int, dates: list[tuple[Path, float, bool]]) -> None:
+        if gen == self.current_gen:
+            self.model.set_dates(dates)
 
     @Slot(int, list)
     def _skipped(self, gen: int, skipped: list[Skipped]) -> None:
@@ -338,7 +454,11 @@ class MainWindow(QMainWindow):
         self.bar.setRange(0, max(1, total))
         self.bar.setValue(done)
         self.scoring_progressed.emit(done, total)
-        eta = (total - done) / rate if rate > 0 else float("inf")
+        if done == 0 or rate <= 0:
+            self.status_label.setText("Loading the model (a few seconds, the first time)…"
+                                      if self._model_loading else f"Scoring {total} photos…")
+            return
+        eta = (total - done) / rate
         self.status_label.setText(
             f"Scoring {done}/{total} · {rate:.1f} photos/s · about {format_eta(eta)} left")
 
@@ -347,15 +467,39 @@ class MainWindow(QMainWindow):
         if gen != self.current_gen:
             return
         self._rerank_timer.stop()
-        self.model.rerank()
+        self.model.rerank(reorder=True)
         items = self.model.items()
         scored = sum(it.score is not None for it in items)
         broken = sum(it.error is not None for it in items)
+        if not items:
+            self._stop_ui("No photos in this folder.")
+            self._update_counts()
+            self.scoring_finished.emit(cancelled)
+            return
         text = f"{scored} photos ranked"
         if broken:
             text += f" · {broken} could not be read (hover them for the reason)"
         self._stop_ui(("Cancelled. " if cancelled else "") + text)
         self.scoring_finished.emit(cancelled)
+
+    def _update_counts(self) -> None:
+        """"showing N of M" when the filter hides some, and the grid's empty state."""
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        minimum = self.proxy.min_score()
+        self.count_label.setText(f"showing {shown} of {total}" if shown != total else "")
+        if self.folder is None:
+            empty = "Open a folder of food photos (Ctrl+O) or drop one here."
+        elif total == 0 and not self.scoring:
+            empty = (f"No photos in {self.folder}.\n\nCurator opens {openable_kinds()} "
+                     "files, in this folder and the folders inside it.")
+        elif shown == 0 and minimum is not None:
+            scores = [it.score for it in self.model.items() if it.score is not None]
+            best = f" The best here scores {format_score(max(scores))}." if scores else ""
+            empty = (f"No photo scores {format_score(minimum)} or more, so all {total} are "
+                     f"hidden.{best}\n\nLower the minimum score in the toolbar to see them.")
+        else:
+            empty = ""
+        self.view.set_empty_text(empty)
 
     @Slot(int, str)
     def _failed(self, gen: int, message: str) -> None:
@@ -367,8 +511,62 @@ class MainWindow(QMainWindow):
     # -- view ---------------------------------------------------------------------------------
     def set_thumb_size(self, px: int) -> None:
         self.delegate.set_thumb_size(px)
-        self.view.setGridSize(QSize())  # let the uniform size hint apply
+        self.view.set_cell(self.delegate.cell_size())
         self.model.layoutChanged.emit()
+        self._save_view()
+        if self._wanted_thumb_px() > self._thumb_made:
+            self._thumb_timer.start()
+
+    def zoom(self, direction: int) -> None:
+        """Ctrl+= / Ctrl+−: the next thumbnail size up or down."""
+        self.size_slider.setValue(zoom_step(self.size_slider.value(), direction))
+
+    def _wanted_thumb_px(self) -> int:
+        """Thumbnails are made at the size shown (in device pixels), never smaller."""
+        return max(256, round(self.delegate.thumb * self.devicePixelRatioF()))
+
+    def _thumbs_for_size(self) -> None:
+        """The grid was zoomed past the thumbnails' size: make them again, larger."""
+        px = self._wanted_thumb_px()
+        if px <= self._thumb_made:
+            return
+        self._thumb_made = self.worker.thumb_px = px
+        paths = [it.path for it in self.model.items() if it.error is None]
+        if paths:
+            self.rethumb.emit(self.current_gen, paths)
+
+    def _sort_changed(self, i: int) -> None:
+        self.model.set_sort_key(SortKey(i))
+        self._save_view()
+
+    def _min_changed(self, _value: float) -> None:
+        self.proxy.set_min_score(min_from_spin(self.min_spin))
+        self._update_counts()
+        self._save_view()
+
+    def _restore_view(self) -> None:
+        state = load_view(self.settings)
+        self.sort_combo.setCurrentIndex(max(0, min(2, state.sort)))
+        self.size_slider.setValue(max(MIN_THUMB, min(MAX_THUMB, state.thumb)))
+        self.min_spin.setValue(state.min_score if state.min_score is not None
+                               else self.min_spin.minimum())
+
+    def _save_view(self) -> None:
+        save_view(self.settings, ViewState(self.sort_combo.currentIndex(),
+                                           self.size_slider.value(),
+                                           min_from_spin(self.min_spin)))
+
+    def selected_items(self) -> list[PhotoItem]:
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
+        return [self.model.item(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+                for r in rows]
+
+    def reveal_current(self) -> None:
+        """Show the current photo's folder in the file manager."""
+        index = self.view.currentIndex()
+        if index.isValid():
+            path = self.model.item(self.proxy.mapToSource(index).row()).path
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent.resolve())))
 
     def open_preview(self, index: QModelIndex) -> None:
         if not index.isValid():
@@ -391,26 +589,32 @@ class MainWindow(QMainWindow):
     def ranked_scores(self) -> list[PhotoScore]:
         """Scored photos best first, as the core's ``rank`` orders them."""
         items = [it for it in self.model.items() if it.score is not None]
-        items.sort(key=lambda it: (it.rank or 0))
+        # By score, not by the rank numbers: while scoring those lag behind the newest results.
+        items.sort(key=lambda it: it.score_key)
         return [PhotoScore(it.path, it.score or 0.0, it.sd or 0.0, it.distribution)
                 for it in items]
 
     def export_dialog(self) -> None:
+        """Ask what to export (honouring the grid's filter and selection), then copy."""
         ranked = self.ranked_scores()
-        if not ranked:
+        if not ranked or self.folder is None:
             QMessageBox.information(self, "Curator", "No scored photos to export yet.")
             return
-        default = self.settings.value("export_dir") or str(
-            (self.folder or Path.home()) / "Curator picks")
-        dlg = ExportDialog(self, str(default), len(ranked))
+        chosen = {it.path for it in self.selected_items() if it.score is not None}
+        dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
+                           len(ranked), len(chosen), self.proxy.min_score(),
+                           self.settings.value("export/rank_prefix", False) in (True, "true"),
+                           still_scoring=self.scoring)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
-        top, dest, min_score = dlg.values()
-        self.settings.setValue("export_dir", str(dest))
-        self.run_export(ranked, dest, top, min_score)
+        c = dlg.values()
+        remember_export_dir(self.settings, self.folder, c.dest)
+        self.settings.setValue("export/rank_prefix", c.rank_prefix)
+        source = [s for s in ranked if s.path in chosen] if c.selected_only else ranked
+        self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix)
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
-                   min_score: float | None) -> None:
+                   min_score: float | None, rank_prefix: bool = False) -> None:
         """Copy the top photos in the export thread; its signals land on this window's slots."""
         if self._export_progress is not None:
             QMessageBox.information(self, "Curator", "An export is already running.")
@@ -421,8 +625,13 @@ class MainWindow(QMainWindow):
         progress.setMinimumDuration(300)
         self._export_progress = progress
         self._export_dest = Path(dest)
+        self._export_asked = (min(top, len(ranked)), min_score)
+        if min_score is not None:
+            # Kept exactly as the grid's filter keeps them: by the displayed (rounded) score.
+            # Scores are sorted, so this keeps a prefix and the ranks do not change.
+            ranked = [s for s in ranked if passes(s.mean, min_score)]
         self.exporter.scanned_root = self.folder
-        self.start_export.emit(ranked, str(dest), top, min_score)
+        self.start_export.emit(ranked, str(dest), top, None, rank_prefix)
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:
@@ -443,20 +652,20 @@ class MainWindow(QMainWindow):
         dest = self._export_dest
         if not picks.ok:  # disk full part-way, originals gone: say what was and was not copied
             msg = picks.summary(dest) + f"\nThe copies made are listed in {dest / 'picks.csv'}."
+            self.last_export_message = msg
             self.statusBar().showMessage(msg.replace("\n", " "), 10000)
             self.export_finished.emit(False)
             if not self.quiet_dialogs:
-                QMessageBox.warning(self, "Export incomplete", msg)
+                show_export_result(self, msg, dest, False)
             return
-        if picks:
-            msg = (f"Copied {len(picks)} photo(s) to {dest}.\n"
-                   f"Their ranks and scores are listed in {dest / 'picks.csv'}.")
-        else:
-            msg = "No photo met the minimum score; nothing was copied."
+        asked, minimum = self._export_asked
+        unreadable = sum(it.error is not None for it in self.model.items())
+        msg = export_summary(len(picks), asked, dest, minimum, unreadable)
+        self.last_export_message = msg
         self.statusBar().showMessage(msg.replace("\n", " "), 10000)
         self.export_finished.emit(True)
         if not self.quiet_dialogs:
-            QMessageBox.information(self, "Export finished", msg)
+            show_export_result(self, msg, dest, True)
 
     @Slot(str)
     def _export_failed(self, message: str) -> None:
@@ -467,18 +676,21 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Export failed", message)
 
     # -- model --------------------------------------------------------------------------------
-    def set_model(self, path: Path) -> None:
+    def set_model(self, path: Path) -> bool:
+        """Score with ``path`` from now on; a file that is not a model gets Curator's message."""
         from curator.modelfile import load_model_file  # torch import only when switching
 
         try:
             load_model_file(path)
         except ModelFileError as exc:
             QMessageBox.critical(self, "Curator", str(exc))
-            return
+            return False
         self.model_path = Path(path)
         self.settings.setValue("model_path", "" if path == BUNDLED_MODEL else str(path))
         self._show_model_label()
+        self._refresh_model_menu()
         self.rescore()
+        return True
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", str(self.model_path.parent),
@@ -486,11 +698,45 @@ class MainWindow(QMainWindow):
         if path:
             self.set_model(Path(path))
 
+    def _refresh_model_menu(self) -> None:
+        """Retrain, the models to choose from (the active one checked), About."""
+        menu = self.model_menu
+        menu.clear()
+        for act in self._model_group.actions():
+            self._model_group.removeAction(act)
+        menu.addAction("&Retrain…", self.retrain_dialog)
+        menu.addAction("Use Model &File…", self.choose_model)
+        menu.addSeparator()
+        choices = [("Bundled model", BUNDLED_MODEL)] + [
+            (name, path) for name, path in trained_models(models_dir())]
+        if self.model_path not in [p for _, p in choices]:
+            choices.append((self.model_name(self.model_path), self.model_path))
+        self.model_actions: dict[Path, QAction] = {}
+        for name, path in choices:
+            act = QAction(name, self)
+            act.setCheckable(True)
+            act.setChecked(path == self.model_path)
+            act.setToolTip(str(path))
+            act.triggered.connect(lambda _=False, p=path: self.set_model(p))
+            self._model_group.addAction(act)
+            menu.addAction(act)
+            self.model_actions[path] = act
+        menu.addSeparator()
+        menu.addAction("&About This Model", self.about_model)
+
     def retrain_dialog(self) -> None:
-        runs = default_cache_dir().parent / "curator-models"
-        dlg = RetrainDialog(self, runs)
-        dlg.model_ready.connect(lambda p: self.set_model(Path(p)))
-        dlg.exec()
+        """The retrain window is not modal: browsing goes on while it trains."""
+        if self.retrain is None:
+            self.retrain = RetrainDialog(self, models_dir(), current_model=self.model_path)
+            self.retrain.model_ready.connect(self._use_trained)
+        self.retrain.current_model = self.model_path
+        self.retrain.show()
+        self.retrain.raise_()
+        self.retrain.activateWindow()
+
+    @Slot(str)
+    def _use_trained(self, path: str) -> None:
+        self.set_model(Path(path))
 
     def about_model(self) -> None:
         from curator.modelfile import load_model_file
@@ -504,14 +750,17 @@ class MainWindow(QMainWindow):
         if self.model_path == BUNDLED_MODEL and card.is_file():
             text = card.read_text(encoding="utf-8")
         else:
-            t = mf.training
-            text = (f"# {self.model_path.name}\n\nBackbone: {mf.backbone}\n\n"
-                    f"Trained: {t.get('created', '?')}\n\nMethod: {t.get('method', '?')}\n\n"
-                    f"Command: `{t.get('command', '?')}`\n\n")
-            for k, v in sorted(mf.metrics.get("summary", {}).items()):
-                if isinstance(v, dict) and "mean" in v:
-                    text += f"- {k}: {v['mean']:.3f} ± {v['sd']:.3f}\n"
+            text = model_card_markdown(self.model_name(self.model_path), mf.training,
+                                       mf.metrics)
         TextDialog(self, "About this model", text).exec()
+
+    def show_shortcuts(self) -> None:
+        TextDialog(self, "Keyboard shortcuts", shortcuts_markdown(), (620, 520)).exec()
+
+    def show_about(self) -> None:
+        TextDialog(self, "About Curator",
+                   about_markdown(self.model_path, self.model_name(self.model_path)),
+                   (620, 620)).exec()
 
     # -- recent folders, drag and drop, closing --------------------------------------------------
     def _remember_recent(self, folder: Path) -> None:
@@ -520,15 +769,32 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _recent(self) -> list[str]:
+        """Remembered folders, absolute only (older relative entries are dropped), no repeats."""
         value = self.settings.value("recent_folders") or []
-        return [value] if isinstance(value, str) else [str(v) for v in value]
+        items = [value] if isinstance(value, str) else [str(v) for v in value]
+        out: list[str] = []
+        for r in items:
+            if Path(r).is_absolute() and r not in out:
+                out.append(r)
+        return out
+
+    def clear_recent(self) -> None:
+        self.settings.setValue("recent_folders", [])
+        self._refresh_recent()
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
-        for r in self._recent():
+        recent = self._recent()
+        for r in recent:
             act = self.recent_menu.addAction(r)
+            if not Path(r).is_dir():
+                act.setText(f"{r} (not found)")
+                act.setEnabled(False)
             act.triggered.connect(lambda _=False, r=r: self.open_folder(Path(r)))
-        self.recent_menu.setEnabled(bool(self._recent()))
+        if recent:
+            self.recent_menu.addSeparator()
+        self.recent_menu.addAction(self.act_clear_recent)
+        self.act_clear_recent.setEnabled(bool(recent))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
@@ -541,6 +807,13 @@ class MainWindow(QMainWindow):
             self.open_folder(Path(urls[0].toLocalFile()))
 
     def closeEvent(self, event: Any) -> None:
+        if self.retrain is not None and self.retrain.running():
+            answer = QMessageBox.question(
+                self, "Curator", "A model is still training. Stop it and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            self.retrain.cancel()
         self.settings.setValue("geometry", self.saveGeometry())
         self.generation.next()  # cancel the running job
         for thread in (self._thread, self._export_thread):

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
+from curator.gui.scoredisplay import format_score, format_spread, passes
 from curator.names import path_text
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class PhotoItem:
     """Everything the grid shows about one photo."""
 
     path: Path
-    mtime: float = 0.0
+    mtime: float = 0.0  # when it was taken: EXIF DateTimeOriginal, else the file's mtime
+    taken_from_exif: bool = False
     key: str = ""  # str(path), made in the worker thread: ties sort by it
     score: float | None = None
     sd: float | None = None
@@ -71,6 +73,7 @@ class PhotoItem:
     rank: int | None = None
     image: QImage | None = None
     pixmap: QPixmap | None = None
+    scaled: QPixmap | None = None  # the pixmap at the cell's size (delegate's cache)
     # Sort keys kept as plain attributes so sorting runs with a C key function: a Python
     # key function lets the busy worker thread take the GIL thousands of times mid-sort.
     score_key: tuple[int, float, str] = (1, 0.0, "")
@@ -128,10 +131,11 @@ class PhotoListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if it.error:
                 return f"{path_text(it.path.name)}\nCannot be scored: {it.error}"
+            taken = capture_text(it)
             if it.score is not None:
-                return (f"{path_text(it.path.name)}\nScore {it.score:.2f} ± {it.sd or 0:.2f} "
-                        f"(rank {it.rank})")
-            return f"{path_text(it.path.name)}\nnot scored yet"
+                return (f"{path_text(it.path.name)}\nScore {format_score(it.score)} ± "
+                        f"{format_spread(it.sd)} (rank {it.rank})\n{taken}")
+            return f"{path_text(it.path.name)}\nnot scored yet\n{taken}"
         if role == Roles.Path:
             return str(it.path)
         if role == Roles.Score:
@@ -208,22 +212,40 @@ class PhotoListModel(QAbstractListModel):
         it.update_score_key()
         self._mark(row)
 
+    def set_dates(self, dates: list[tuple[Path, float, bool]]) -> None:
+        """Capture times read by the worker; re-sorts when the grid is ordered by date."""
+        for path, ts, exif in dates:
+            row = self._row.get(path)
+            if row is None:
+                continue
+            it = self._items[row]
+            it.mtime, it.taken_from_exif = ts, exif
+            it.date_key = (-ts, it.key)
+        if self._sort_key == SortKey.Date:
+            self.resort()
+
     def set_thumbnail(self, path: Path, image: QImage) -> None:
         row = self._row.get(path)
         if row is None:
             return
-        self._items[row].image, self._items[row].pixmap = image, None
+        it = self._items[row]
+        it.image, it.pixmap, it.scaled = image, None, None
         self._mark(row)
 
-    def rerank(self) -> None:
-        """Ranks 1..N by score (ties by path), then the row order: call it throttled."""
+    def rerank(self, reorder: bool = True) -> None:
+        """Ranks 1..N by score (ties by path), then the row order: call it throttled.
+
+        With ``reorder`` False only the rank numbers change: positions stay put (while
+        scoring, so the grid never reshuffles under the pointer).
+        """
         scored = sorted((it for it in self._items if it.score is not None),
                         key=attrgetter("score_key"))
         for it in self._items:
             it.rank = None
         for r, it in enumerate(scored, 1):
             it.rank = r
-        self.resort()
+        if reorder:
+            self.resort()
         if self._items:
             self._dirty.update(range(len(self._items)))
             self._flush.start()
@@ -269,6 +291,19 @@ class PhotoFilterProxy(QSortFilterProxyModel):
             return True
         src = self.sourceModel()
         assert isinstance(src, PhotoListModel)
-        score = src.item(row).score  # the Python object: no QVariant round trip
-        return score is not None and score >= self._min_score
+        # The Python object, no QVariant round trip; compared as displayed (rounded).
+        return passes(src.item(row).score, self._min_score)
+
+    def min_score(self) -> float | None:
+        return self._min_score
+
+
+def capture_text(item: PhotoItem) -> str:
+    """"Taken 3 May 2024, 19:22" from EXIF, else the file date, said as such."""
+    if not item.mtime:
+        return ""
+    from datetime import datetime
+
+    when = datetime.fromtimestamp(item.mtime).strftime("%-d %b %Y, %H:%M")
+    return f"Taken {when}" if item.taken_from_exif else f"File date {when} (no capture date)"
 

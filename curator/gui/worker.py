@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache, open_cache
+from curator.capture import capture_time
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
@@ -64,6 +65,8 @@ class ScoreWorker(QObject):
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
+    dates = Signal(int, list)  # generation, [(Path, capture timestamp, from EXIF)]
+    model_loading = Signal(int)  # generation: the model is loading (first use, seconds)
     finished = Signal(int, bool)  # generation, cancelled
     failed = Signal(int, str)  # generation, message
 
@@ -72,6 +75,8 @@ class ScoreWorker(QObject):
         self.generation = generation
         self.cache_dir = cache_dir
         self._scorer: Scorer | None = None  # kept across folders: the model loads once
+        #: Long side of new thumbnails (px): the window sets it to the size it shows.
+        self.thumb_px = THUMB_SIZE
 
     def scorer_for(self, model_path: Path, cache: ScoreCache | None) -> Scorer:
         """The scorer for ``model_path``, reusing the loaded model when it has not changed."""
@@ -80,6 +85,7 @@ class ScoreWorker(QObject):
             s = Scorer(model_path, batch_size=BATCH, thumb_size=THUMB_SIZE)
             self._scorer = s
         s.cache = cache
+        s.thumb_size = self.thumb_px
         return s
 
     @Slot(str)
@@ -111,6 +117,9 @@ class ScoreWorker(QObject):
         if not total:
             self.finished.emit(gen, False)
             return
+        # Capture times (EXIF headers, ~1 ms a file) in a side thread: the grid shows at once.
+        threading.Thread(target=self._read_dates, args=(gen, paths, cancelled),
+                         name="curator-dates", daemon=True).start()
         cache = open_cache(self.cache_dir or default_cache_dir())  # None: busy/read-only
         thumbs: list[tuple[Path, QImage]] = []
         pending: list[tuple[Any, ...]] = []
@@ -138,6 +147,8 @@ class ScoreWorker(QObject):
 
         scorer = self.scorer_for(model_path, cache)
         scorer.on_decoded = decoded
+        if getattr(scorer, "_model", None) is None:
+            self.model_loading.emit(gen)
         cached_paths: list[Path] = []
         try:
             for r in scorer.score(paths, cancelled=cancelled):
@@ -168,11 +179,33 @@ class ScoreWorker(QObject):
                 cache.close()
         self.finished.emit(gen, cancelled())
 
+    @Slot(int, list)
+    def rethumb(self, gen: int, paths: list[Path]) -> None:
+        """Thumbnails again at ``thumb_px`` (the grid was zoomed past the size they were made)."""
+        if self.generation.current() == gen:
+            self._cached_thumbnails(gen, paths, lambda: self.generation.current() != gen)
+
+    def _read_dates(self, gen: int, paths: list[Path], cancelled: Any) -> None:
+        """Emit capture times in batches (runs in its own thread; the window's slot queues)."""
+        batch: list[tuple[Path, float, bool]] = []
+        last = time.perf_counter()
+        for p in paths:
+            if cancelled():
+                return
+            t = capture_time(p)
+            batch.append((p, t.timestamp, t.from_exif))
+            if time.perf_counter() - last > 0.25:
+                self.dates.emit(gen, batch)
+                batch, last = [], time.perf_counter()
+        if batch:
+            self.dates.emit(gen, batch)
+
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
         """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
         batch: list[tuple[Path, QImage]] = []
         last = time.perf_counter()
-        loads = ordered_map(lambda p: (p, load_thumbnail(p, THUMB_SIZE)), paths,
+        px = self.thumb_px
+        loads = ordered_map(lambda p: (p, load_thumbnail(p, px)), paths,
                             default_workers(), 16, cancelled, "curator-thumb")
         for p, im in loads:
             if not isinstance(im, LoadError):

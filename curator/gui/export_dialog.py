@@ -1,0 +1,214 @@
+"""File ▸ Export Best Photos: how many, which, where to, and how the copies are named.
+
+The destination is never inside the folder being ranked (a re-open would rank the copies
+too); the one chosen is remembered per source folder.  The result message says what was
+copied, what was left out and where it went, and offers to open that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
+
+from curator.gui.dialogs import path_row
+from curator.gui.scoredisplay import configure_min_spin, format_score
+
+log = logging.getLogger(__name__)
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True when ``path`` is ``folder`` or somewhere under it (both made absolute)."""
+    p, f = Path(path).expanduser().resolve(), Path(folder).expanduser().resolve()
+    return p == f or f in p.parents
+
+
+def default_export_dir(folder: Path) -> Path:
+    """``<parent>/<folder> – best photos``: beside the ranked folder, never inside it."""
+    folder = Path(folder).resolve()
+    return folder.parent / f"{folder.name} – best photos"
+
+
+def _settings_key(folder: Path) -> str:
+    return "export_dir/" + hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+
+
+def remembered_export_dir(settings: QSettings, folder: Path) -> Path:
+    """The destination last used for ``folder``, else the default; never inside ``folder``."""
+    saved = settings.value(_settings_key(folder))
+    if saved:
+        dest = Path(str(saved))
+        if not is_inside(dest, folder):
+            return dest
+    return default_export_dir(folder)
+
+
+def remember_export_dir(settings: QSettings, folder: Path, dest: Path) -> None:
+    settings.setValue(_settings_key(folder), str(Path(dest).expanduser().resolve()))
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the owner asked for."""
+
+    top: int
+    dest: Path
+    min_score: float | None
+    rank_prefix: bool
+    selected_only: bool
+
+
+class ExportDialog(QDialog):
+    """How many photos, which ones (all ranked or the selection), where, and their names."""
+
+    def __init__(self, parent: QWidget | None, folder: Path, dest: Path, n_ranked: int,
+                 n_selected: int = 0, filter_min: float | None = None,
+                 rank_prefix: bool = False, still_scoring: bool = False) -> None:
+        super().__init__(parent)
+        self.folder = Path(folder).resolve()
+        self.setWindowTitle("Export best photos")
+        self.setMinimumWidth(560)
+        form = QFormLayout(self)
+        self.count = QSpinBox()
+        self.count.setRange(1, max(1, n_ranked))
+        self.count.setValue(min(10, max(1, n_ranked)))
+        form.addRow("Number of photos:", self.count)
+        if still_scoring:
+            warn = QLabel(f"Scoring is still running: only the {n_ranked} photos scored so far "
+                          "can be exported.")
+            warn.setWordWrap(True)
+            form.addRow(warn)
+        self.all_ranked = QRadioButton(f"the best of all {n_ranked} ranked photos")
+        self.selected = QRadioButton(f"only the {n_selected} selected photo(s)" if n_selected
+                                     else "only selected photos (none selected)")
+        self.all_ranked.setChecked(True)
+        self.selected.setEnabled(n_selected > 0)
+        if n_selected > 1:
+            self.selected.setChecked(True)
+            self.count.setValue(min(n_selected, self.count.maximum()))
+        which = QHBoxLayout()
+        which.addWidget(self.all_ranked)
+        which.addWidget(self.selected)
+        form.addRow("From:", which)
+        min_row = QHBoxLayout()
+        self.use_min = QCheckBox("only photos scoring at least")
+        self.min_score = QDoubleSpinBox()
+        configure_min_spin(self.min_score, any_text="")
+        self.min_score.setValue(filter_min if filter_min is not None else 5.0)
+        self.use_min.setChecked(filter_min is not None)
+        self.min_score.setEnabled(filter_min is not None)
+        self.use_min.toggled.connect(self.min_score.setEnabled)
+        min_row.addWidget(self.use_min)
+        min_row.addWidget(self.min_score)
+        min_row.addStretch(1)
+        form.addRow(min_row)
+        if filter_min is not None:
+            form.addRow(QLabel(f"The grid shows only photos scoring {format_score(filter_min)} "
+                               "or more; the export follows that filter unless you untick it."))
+        self.dest = QLineEdit(str(dest))
+        form.addRow("Copy to folder:", path_row(self.dest, self._browse))
+        self.prefix = QCheckBox("Put the rank in front of each name (01 pizza.jpg, 02 …) so "
+                                "a file manager lists them best first")
+        self.prefix.setChecked(rank_prefix)
+        form.addRow(self.prefix)
+        note = QLabel("Originals are never moved or changed; existing files in the folder are "
+                      "never overwritten. picks.csv in that folder lists ranks and scores.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #a4262c; font-weight: bold")
+        self.error.setVisible(False)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export to", self.dest.text())
+        if d:
+            self.dest.setText(d)
+
+    def problem(self) -> str | None:
+        """Why the chosen destination cannot be used, in the dialog's words; None if fine."""
+        text = self.dest.text().strip()
+        if not text:
+            return "Choose a folder to copy the photos to."
+        dest = Path(text).expanduser()
+        if not dest.is_absolute():
+            return "Give the full path of the folder to copy to (or use Choose…)."
+        if is_inside(dest, self.folder):
+            return ("That folder is inside the folder being ranked, so the copies would be "
+                    "ranked again next time. Choose a folder outside it.")
+        if dest.exists() and not dest.is_dir():
+            return "That path is a file, not a folder."
+        return None
+
+    def accept(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.error.setText(problem)
+            self.error.setVisible(True)
+            return
+        super().accept()
+
+    def values(self) -> ExportChoice:
+        return ExportChoice(
+            top=self.count.value(),
+            dest=Path(self.dest.text().strip()).expanduser().resolve(),
+            min_score=round(self.min_score.value(), 2) if self.use_min.isChecked() else None,
+            rank_prefix=self.prefix.isChecked(),
+            selected_only=self.selected.isChecked(),
+        )
+
+
+def export_summary(copied: int, requested: int, dest: Path, min_score: float | None,
+                   unreadable: int) -> str:
+    """The result in plain words: what was copied, what was left out, and where."""
+    if copied:
+        lines = [f"Copied {copied} photo(s) to {dest}."]
+    else:
+        lines = [f"Nothing was copied to {dest}."]
+    if copied < requested:
+        why = (f"only {copied} scored {format_score(min_score)} or more"
+               if min_score is not None else f"only {copied} photo(s) were available")
+        lines.append(f"You asked for {requested}; {why}.")
+    if unreadable:
+        lines.append(f"{unreadable} file(s) that Curator could not read were skipped.")
+    if copied:
+        lines.append("picks.csv in that folder lists their ranks and scores.")
+    return "\n".join(lines)
+
+
+def show_export_result(parent: QWidget | None, text: str, dest: Path, ok: bool) -> None:
+    """The result box, with "Open Folder" when something landed there."""
+    box = QMessageBox(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning,
+                      "Export finished" if ok else "Export failed", text,
+                      QMessageBox.StandardButton.Ok, parent)
+    open_btn = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole) \
+        if Path(dest).is_dir() else None
+    box.exec()
+    if open_btn is not None and box.clickedButton() is open_btn:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(dest).resolve())))

@@ -1,0 +1,57 @@
+"""Help ▸ Keyboard Shortcuts and Help ▸ About Curator (version, model, licences)."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from pathlib import Path
+
+import curator
+from curator.paths import BUNDLED_MODEL
+
+log = logging.getLogger(__name__)
+
+#: (keys, what they do): the one list the Help window shows.
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+O", "Open a folder of photos (or drop one on the window)"),
+    ("Ctrl+E", "Export the best photos (or the selected ones)"),
+    ("Ctrl+R", "Re-rank now: put the grid in score order while scoring runs"),
+    ("Space / double-click", "Look closer at the current photo"),
+    ("In Look Closer: ← → ↑ ↓, Return", "Previous / next photo"),
+    ("In Look Closer: Space, Esc", "Close"),
+    ("In Look Closer: click", "Zoom to 100 % there; click again to fit; drag to pan"),
+    ("Ctrl+= / Ctrl+−", "Larger / smaller thumbnails"),
+    ("Ctrl+Shift+R", "Show the selected photo in its folder"),
+    ("Arrow keys, Shift/Ctrl+click", "Move and select in the grid"),
+    ("Ctrl+Q", "Quit"),
+    ("F1", "This list"),
+)
+
+LICENCES = (
+    ("PySide6 (Qt for Python)", "LGPL-3.0"),
+    ("PyTorch, torchvision", "BSD-3-Clause"),
+    ("EfficientNet-Lite0 weights and code", "Apache-2.0"),
+    ("Pillow", "MIT-CMU (HPND)"),
+    ("pillow-heif", "BSD-3-Clause (libheif: LGPL-3.0)"),
+    ("NumPy, SciPy, scikit-learn", "BSD-3-Clause"),
+    ("pyexiv2 (Exiv2)", "GPL-3.0"),
+    ("platformdirs", "MIT"),
+    ("Sample photos", "The Unlicense and MIT: see assets/samples/LICENSE-*.txt"),
+)
+
+
+def shortcuts_markdown() -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in SHORTCUTS)
+    return f"# Keyboard shortcuts\n\n| Keys | Does |\n|---|---|\n{rows}\n"
+
+
+def about_markdown(model_path: Path, model_name: str) -> str:
+    """Version, the model in use, and the licences of what Curator is built on."""
+    model = "the bundled model" if Path(model_path) == BUNDLED_MODEL else f"{model_name}"
+    lic = "\n".join(f"| {name} | {kind} |" for name, kind in LICENCES)
+    return (f"# Curator {curator.__version__}\n\n"
+            "Ranks a restaurant's food photos so the best ones are easy to find and export.\n\n"
+            f"**Model in use:** {model}  \n`{model_path}`\n\n"
+            "Model ▸ About This Model describes what it was trained on and how well it does.\n\n"
+            f"Python {platform.python_version()} on {platform.system()}.\n\n"
+            f"## Licences\n\n| Component | Licence |\n|---|---|\n{lic}\n")
