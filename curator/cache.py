@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from curator.paths import default_cache_dir
 
@@ -52,6 +53,14 @@ class CachedScore:
     error: str | None
 
 
+@dataclass(frozen=True)
+class CachedEmbedding:
+    """A photo's near-duplicate embedding (1-D float16 array) and EXIF capture time."""
+
+    vector: Any  # numpy float16 array, shape (curator.groups.EMBED_DIM,)
+    captured: float | None
+
+
 class ScoreCache:
     """A process-safe score cache in one SQLite file."""
 
@@ -82,6 +91,16 @@ class ScoreCache:
                 size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                 mean REAL, sd REAL, dist TEXT, width INTEGER, height INTEGER, error TEXT,
                 updated REAL NOT NULL,
+                PRIMARY KEY (path, model))"""
+        )
+        # Near-duplicate embeddings live beside the scores, keyed the same way (the model
+        # digest names the backbone that made them); a scored photo without a row here is
+        # scored again once, so old caches fill in by themselves.
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS embeddings (
+                path TEXT NOT NULL, model TEXT NOT NULL,
+                size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                vec BLOB NOT NULL, captured REAL,
                 PRIMARY KEY (path, model))"""
         )
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -137,6 +156,43 @@ class ScoreCache:
         with self._transaction():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+            )
+
+    def get_embeddings(
+        self, keys: Sequence[FileKey], model: str
+    ) -> dict[FileKey, CachedEmbedding]:
+        """Embeddings still valid for these files under ``model`` (stale ones left out)."""
+        import numpy as np
+
+        found: dict[FileKey, CachedEmbedding] = {}
+        for chunk in self._chunks(keys):
+            by_path = {k.path: k for k in chunk}
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT path, size, mtime_ns, vec, captured FROM embeddings "
+                f"WHERE model = ? AND path IN ({marks})",
+                [model, *by_path],
+            )
+            for path, size, mtime_ns, vec, captured in rows:
+                key = by_path[path]
+                if key.size == size and key.mtime_ns == mtime_ns:
+                    found[key] = CachedEmbedding(np.frombuffer(vec, dtype="<f2"), captured)
+        return found
+
+    def put_embeddings(self, items: Iterable[tuple[FileKey, CachedEmbedding]], model: str) -> None:
+        """Store embeddings (little-endian float16 bytes) in one short transaction."""
+        import numpy as np
+
+        rows = [
+            (k.path, model, k.size, k.mtime_ns,
+             np.asarray(v.vector, dtype="<f2").tobytes(), v.captured)
+            for k, v in items if v.vector is not None
+        ]
+        if not rows:
+            return
+        with self._transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?,?,?)", rows
             )
 
     @contextlib.contextmanager

@@ -18,6 +18,7 @@ from typing import Any
 
 from curator import __version__
 from curator.cache import ScoreCache
+from curator.groups import Groups, group_photos
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
 from curator.scan import scan_folder
@@ -59,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--top", type=int, default=10, help="how many photos (default 10)")
     ex.add_argument("--to", type=Path, required=True, dest="dest", help="destination folder")
     ex.add_argument("--min-score", type=float, help="skip photos scoring below this")
+    ex.add_argument("--all-in-group", action="store_true",
+                    help="take every photo of a near-duplicate group, not just its best")
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
@@ -90,7 +93,7 @@ def _display_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _photo_dict(rank_no: int, s: PhotoScore) -> dict[str, Any]:
+def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
     return {
         "rank": rank_no,
         "path": str(s.path),
@@ -100,6 +103,8 @@ def _photo_dict(rank_no: int, s: PhotoScore) -> dict[str, Any]:
         "width": s.width,
         "height": s.height,
         "cached": s.cached,
+        "group": groups.group_of[s.path],
+        "group_best": groups.is_best(s.path),
     }
 
 
@@ -107,6 +112,7 @@ def print_results(
     args: argparse.Namespace, scorer: Scorer, results: list[Result], elapsed: float
 ) -> None:
     ranked = rank(results)
+    groups = group_photos(ranked)
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
     out = sys.stdout
@@ -114,7 +120,7 @@ def print_results(
         doc = {
             "folder": os.path.abspath(args.folder),
             "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
-            "photos": [_photo_dict(i, s) for i, s in enumerate(shown, 1)],
+            "photos": [_photo_dict(i, s, groups) for i, s in enumerate(shown, 1)],
             "errors": [{"path": str(e.path), "reason": e.reason} for e in errors],
         }
         json.dump(doc, out, indent=2)
@@ -122,11 +128,13 @@ def print_results(
         return
     if args.csv:
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["rank", "score", "sd", "path", "width", "height", "error"])
+        w.writerow(["rank", "score", "sd", "path", "width", "height", "error", "group",
+                    "group_best"])
         for i, s in enumerate(shown, 1):
-            w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", s.path, s.width, s.height, ""])
+            w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", s.path, s.width, s.height, "",
+                        groups.group_of[s.path], int(groups.is_best(s.path))])
         for e in errors:
-            w.writerow(["", "", "", e.path, "", "", e.reason])
+            w.writerow(["", "", "", e.path, "", "", e.reason, "", ""])
         return
     root = args.folder
     out.write(f"{'Rank':>4}  {'Score':<11}  File\n")
@@ -154,11 +162,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     from curator.export import export_top
 
     _scorer, results, _elapsed = run_scoring(args)
-    picks = export_top(rank(results), args.dest, args.top, args.min_score)
+    ranked = rank(results)
+    groups = group_photos(ranked)
+    keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
+    picks = export_top(ranked, args.dest, args.top, args.min_score, keep=keep)
     for p in picks:
         print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {p.source} -> {p.dest}")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
-    print(f"\nExported {len(picks)} photo(s) to {args.dest} (list in picks.csv); "
+    per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
+    print(f"\nExported {len(picks)} photo(s){per_group} to {args.dest} (list in picks.csv); "
           f"{errors} file(s) could not be scored.")
     return 0
 

@@ -39,12 +39,19 @@ class ExportedPick:
 
 
 def select_top(
-    ranked: Sequence[PhotoScore], top: int, min_score: float | None = None
+    ranked: Sequence[PhotoScore], top: int, min_score: float | None = None,
+    keep: Callable[[PhotoScore], bool] | None = None,
 ) -> list[tuple[int, PhotoScore]]:
-    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based."""
+    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based.
+
+    ``keep`` filters after ranking (e.g. one photo per near-duplicate group), so a photo keeps
+    its rank in the whole folder.
+    """
     picks = [(i + 1, s) for i, s in enumerate(ranked)]
     if min_score is not None:
         picks = [(r, s) for r, s in picks if s.mean >= min_score]
+    if keep is not None:
+        picks = [(r, s) for r, s in picks if keep(s)]
     return picks[: max(0, top)]
 
 
@@ -93,10 +100,14 @@ def export_top(
     top: int,
     min_score: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep: Callable[[PhotoScore], bool] | None = None,
 ) -> list[ExportedPick]:
-    """Copy the best photos into ``dest_dir`` and append them to its ``picks.csv``."""
+    """Copy the best photos into ``dest_dir`` and append them to its ``picks.csv``.
+
+    ``keep``: see ``select_top``.
+    """
     dest_dir = Path(dest_dir)
-    chosen = select_top(ranked, top, min_score)
+    chosen = select_top(ranked, top, min_score, keep)
     done: list[ExportedPick] = []
     for i, (rank_no, s) in enumerate(chosen, 1):
         dest = copy_no_overwrite(s.path, dest_dir)
