@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="JSON on stdout")
     fmt.add_argument("--csv", action="store_true", help="CSV on stdout")
     sc.add_argument("--top", type=int, help="show only the best N")
+    sc.add_argument("--xmp", action="store_true",
+                    help="write each photo's score and stars into its XMP sidecar")
 
     ex = sub.add_parser("export", help="copy the best N photos to another folder")
     _add_scoring_options(ex)
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--min-score", type=float, help="skip photos scoring below this")
     ex.add_argument("--all-in-group", action="store_true",
                     help="take every photo of a near-duplicate group, not just its best")
+    ex.add_argument("--xmp", action="store_true",
+                    help="write an XMP sidecar (score, stars) next to each copy")
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
@@ -152,22 +156,50 @@ def print_results(
             out.write(f"  {_display_path(e.path, root)}: {e.reason}\n")
 
 
+def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> int:
+    """Merge each photo's score and stars into the sidecar of the given path; count written."""
+    from curator.culling import score_percent, stars_for
+    from curator.sidecar import SidecarError, score_fields, update_sidecar
+
+    written = 0
+    for s, target in pairs:
+        pct = score_percent(s)
+        try:
+            update_sidecar(target, score_fields(pct, stars_for(pct), digest), keep_rating=True)
+            written += 1
+        except (SidecarError, OSError) as exc:
+            sys.stderr.write(f"curator: sidecar for {target} not written: {exc}\n")
+    return written
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
     print_results(args, scorer, results, elapsed)
+    if args.xmp:
+        ranked = rank(results)
+        n = write_score_sidecars([(s, s.path) for s in ranked], scorer.digest)
+        sys.stderr.write(f"Wrote {n} XMP sidecar(s) (score, stars; ratings people gave kept).\n")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from curator.export import export_top
 
-    _scorer, results, _elapsed = run_scoring(args)
+    scorer, results, _elapsed = run_scoring(args)
     ranked = rank(results)
     groups = group_photos(ranked)
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     picks = export_top(ranked, args.dest, args.top, args.min_score, keep=keep)
     for p in picks:
         print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {p.source} -> {p.dest}")
+    if args.xmp:
+        from curator.sidecar import copy_sidecar
+
+        by_path = {s.path: s for s in ranked}
+        for p in picks:
+            copy_sidecar(p.source, p.dest)  # the original's keywords and ratings travel along
+        n = write_score_sidecars([(by_path[p.source], p.dest) for p in picks], scorer.digest)
+        print(f"Wrote {n} XMP sidecar(s) next to the copies.")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
     per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
     print(f"\nExported {len(picks)} photo(s){per_group} to {args.dest} (list in picks.csv); "
