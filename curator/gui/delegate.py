@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
@@ -30,6 +31,8 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None, thumb: int = 180) -> None:
         super().__init__(parent)
         self.thumb = thumb
+        #: Draws over the thumbnail (flags, stars, stacks: gui/culling.py), painter saved.
+        self.overlay: Callable[[QPainter, QRect, PhotoItem], None] | None = None
 
     def set_thumb_size(self, px: int) -> None:
         self.thumb = px
@@ -62,6 +65,10 @@ class PhotoDelegate(QStyledItemDelegate):
             p.setPen(QColor(235, 120, 110) if error else pal.placeholderText().color())
             p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter,
                        "cannot read" if error else "loading…")
+        if self.overlay is not None:
+            p.save()
+            self.overlay(p, shown, it)
+            p.restore()
         rank, score, sd = it.rank, it.score, it.sd
         if rank is not None:
             badge = QRect(shown.left() + 4, shown.top() + 4, 40, 20)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import ExportDialog, PreviewDialog, TextDialog
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
         self._rerank_timer.setSingleShot(True)
         self._rerank_timer.setInterval(500)
         self._rerank_timer.timeout.connect(self.model.rerank)
+        self.culling = CullingController(self)  # keys, flags, stars, stacks, compare
 
     # -- construction -------------------------------------------------------------------------
     def _initial_model(self) -> Path:
@@ -377,13 +379,14 @@ class MainWindow(QMainWindow):
                 for it in items]
 
     def export_dialog(self) -> None:
-        ranked = self.ranked_scores()
+        ranked = self.culling.export_candidates(self.ranked_scores())
         if not ranked:
             QMessageBox.information(self, "Curator", "No scored photos to export yet.")
             return
         default = self.settings.value("export_dir") or str(
             (self.folder or Path.home()) / "Curator picks")
         dlg = ExportDialog(self, str(default), len(ranked))
+        self.culling.annotate_export_dialog(dlg)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         top, dest, min_score = dlg.values()

@@ -18,12 +18,15 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache
+from curator.culling import Verdict
+from curator.groups import group_photos
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.scan import scan_folder
-from curator.score import PhotoScore, Scorer, default_workers
+from curator.score import PhotoScore, Scorer, default_workers, rank, ranking_score
+from curator.sidecar import existing_sidecar, read_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,8 @@ class ScoreWorker(QObject):
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
     thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
+    #: generation, {Path: (group id, is the group's best, group size, best's score)}
+    grouped = Signal(int, object)
     finished = Signal(int, bool)  # generation, cancelled
     failed = Signal(int, str)  # generation, message
 
@@ -103,7 +108,7 @@ class ScoreWorker(QObject):
             return self.generation.current() != gen
 
         paths = scan_folder(folder)
-        self.found.emit(gen, [PhotoItem(p, _mtime(p)) for p in paths])
+        self.found.emit(gen, [_placeholder(p) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
@@ -136,10 +141,12 @@ class ScoreWorker(QObject):
         scorer = self.scorer_for(model_path, cache)
         scorer.on_decoded = decoded
         cached_paths: list[Path] = []
+        scored: list[PhotoScore] = []
         try:
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
                 if isinstance(r, PhotoScore):
+                    scored.append(r)
                     pending.append((r.path, r.mean, r.sd, r.distribution,
                                     (r.width, r.height) if r.width else None, None))
                     if r.cached:
@@ -162,6 +169,8 @@ class ScoreWorker(QObject):
             scorer.on_decoded = None
             scorer.cache = None
             cache.close()
+        if scored and not cancelled():
+            self.grouped.emit(gen, stacks(scored))
         self.finished.emit(gen, cancelled())
 
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
@@ -178,6 +187,28 @@ class ScoreWorker(QObject):
                 batch, last = [], time.perf_counter()
         if batch:
             self.thumbnails.emit(gen, batch)
+
+
+def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]:
+    """Near-duplicate groups of the scored photos, as the grid's stacks need them."""
+    ranked = rank(scored)
+    groups = group_photos(ranked)
+    sizes = groups.sizes()
+    best_score = {s.path: ranking_score(s) for s in ranked if groups.is_best(s.path)}
+    return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
+                     best_score[groups.best[g]]) for s in ranked}
+
+
+def _placeholder(path: Path) -> PhotoItem:
+    """A grid item before scoring; the flag and stars come from the sidecar if there is one."""
+    item = PhotoItem(path, _mtime(path))
+    if existing_sidecar(path) is not None:
+        info = read_sidecar(path)
+        # A rating that is just the stars ``curator score --xmp`` derived from the score is
+        # the model's, not the person's: the score itself already shows it.
+        if not (info.pick_label is None and info.rating == info.stars):
+            item.verdict = Verdict.from_sidecar(info.rating, info.pick_label)
+    return item
 
 
 def _mtime(path: Path) -> float:
