@@ -89,6 +89,8 @@ class CullingController(QObject):
         self.auto_advance = bool(win.settings.value("cull/auto_advance", False, type=bool))
         self.filter = CullFilter.ALL
         self.expanded: set[int] = set()
+        self.stacking = bool(win.settings.value("cull/stacks", True, type=bool))
+        self._stacks: dict[Path, tuple[int, bool, int, float]] = {}
         self.write_sidecars = True
         self.compare_dialog: Any = None
         win.proxy.extra_filter = self.accepts
@@ -120,6 +122,10 @@ class CullingController(QObject):
         self.act_stack = self._action("Expand/Collapse &Stack", "S", self.toggle_stack)
         self.act_compare = self._action("&Compare Two Photos", "C", self.compare_selected)
         self.menu.addSeparator()
+        self.act_stacks = QAction("Stack &Near-Duplicates", self.win, checkable=True)
+        self.act_stacks.setChecked(self.stacking)
+        self.act_stacks.toggled.connect(self.set_stacking)
+        self.menu.addAction(self.act_stacks)
         self.act_advance = QAction("&Auto-Advance", self.win, checkable=True)
         self.act_advance.setChecked(self.auto_advance)
         self.act_advance.toggled.connect(self.set_auto_advance)
@@ -138,6 +144,12 @@ class CullingController(QObject):
         tb.addWidget(self.filter_combo)
         tb.addAction(self.act_export_picks)
         self.win.addToolBar(tb)
+
+    def set_stacking(self, on: bool) -> None:
+        """Show near-duplicates as stacks (default), or every photo in plain rank order."""
+        self.stacking = on
+        self.win.settings.setValue("cull/stacks", on)
+        self._apply_stacks()
 
     def set_auto_advance(self, on: bool) -> None:
         self.auto_advance = on
@@ -224,7 +236,8 @@ class CullingController(QObject):
 
     def accepts(self, it: PhotoItem) -> bool:
         """The proxy's extra test: collapsed stacks show their best; the culling filter."""
-        if it.group_size > 1 and not it.group_best and it.group not in self.expanded:
+        if (self.stacking and it.group_size > 1 and not it.group_best
+                and it.group not in self.expanded):
             return False
         return passes(self.filter, it.verdict)
 
@@ -232,18 +245,24 @@ class CullingController(QObject):
     def _grouped(self, gen: int, info: dict[Path, tuple[int, bool, int, float]]) -> None:
         if gen != self.win.current_gen:
             return
+        self._stacks = info
         self.expanded.clear()
+        self._apply_stacks()
+        self.stacks_changed.emit(sum(1 for g in info.values() if g[1] and g[2] > 1))
+
+    def _apply_stacks(self) -> None:
         model = self.win.model
         for it in model.items():
-            g = info.get(it.path)
+            g = self._stacks.get(it.path)
             if g is None:
                 it.group, it.group_best, it.group_size, it.stack_score = 0, True, 1, None
             else:
                 it.group, it.group_best, it.group_size, it.stack_score = g
+            if not self.stacking:
+                it.stack_score = None  # plain rank order
             it.update_score_key()
         model.rerank()
         self.win.proxy.refilter()
-        self.stacks_changed.emit(sum(1 for g in info.values() if g[1] and g[2] > 1))
 
     def toggle_stack(self) -> None:
         """Expand the current photo's stack in place, or collapse it back to its best."""
@@ -262,12 +281,16 @@ class CullingController(QObject):
 
     def export_candidates(self, ranked: list[PhotoScore]) -> list[PhotoScore]:
         """For the export dialog: the best photo of each near-duplicate group."""
+        if not self.stacking:
+            return ranked
         by_path = {it.path: it for it in self.win.model.items()}
         return [s for s in ranked if (it := by_path.get(s.path)) is None or it.group_best]
 
     def annotate_export_dialog(self, dialog: Any) -> None:
         """Tell the person, in the export dialog, that it takes one photo per group."""
         form = dialog.layout()
+        if not self.stacking:
+            return
         if isinstance(form, QFormLayout):
             note = QLabel("One photo per near-duplicate group: the best of each stack. "
                           "Expand a stack and pick (P) others to export them with "
@@ -277,7 +300,7 @@ class CullingController(QObject):
 
     def paint(self, p: QPainter, shown: QRect, it: PhotoItem) -> None:
         """The delegate's overlay hook."""
-        paint_overlay(p, shown, it, it.group in self.expanded)
+        paint_overlay(p, shown, it, it.group in self.expanded, self.stacking)
 
     # -- export picks ---------------------------------------------------------------------------
     def picks(self) -> list[PhotoScore]:
@@ -321,12 +344,15 @@ class CullingController(QObject):
 
 
 # -- painting (called by the delegate) ------------------------------------------------------------
-def paint_overlay(p: QPainter, shown: QRect, it: PhotoItem, expanded: bool = False) -> None:
+def paint_overlay(p: QPainter, shown: QRect, it: PhotoItem, expanded: bool = False,
+                  stacking: bool = True) -> None:
     """Flag, stars and stack badge over a thumbnail drawn in ``shown``."""
     v = it.verdict
     if v.flag == Flag.REJECT:
         p.fillRect(shown, QColor(0, 0, 0, 140))  # rejects fade, as in Lightroom
-    if it.group_size > 1 and it.group_best:
+    if not stacking:
+        pass
+    elif it.group_size > 1 and it.group_best:
         _stack_badge(p, shown, it.group_size, expanded)
     elif it.group_size > 1:
         pen = QPen(QColor(120, 170, 255), 2)
