@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QToolBar
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QMenu, QToolBar
 
 from curator.culling import Flag, Verdict
 from curator.gui.models import PhotoItem, Roles
@@ -96,6 +96,8 @@ class CullingController(QObject):
         win.proxy.extra_filter = self.accepts
         win.delegate.overlay = self.paint
         win.worker.grouped.connect(self._grouped)
+        saved = str(win.settings.value("personal_model") or "")
+        win.worker.personal_path = Path(saved) if saved and Path(saved).is_file() else None
         self._build_actions()
 
     # -- actions --------------------------------------------------------------------------------
@@ -133,6 +135,16 @@ class CullingController(QObject):
         self.act_export_picks = QAction("Export &Picks…", self.win)
         self.act_export_picks.triggered.connect(self.export_picks_dialog)
         self.menu.addAction(self.act_export_picks)
+        model_menu = next((a.menu() for a in self.win.menuBar().actions()
+                           if a.text().replace("&", "") == "Model"), None)
+        if isinstance(model_menu, QMenu):
+            model_menu.addSeparator()
+            self.act_learn = QAction("&Learn From My Choices…", self.win)
+            self.act_learn.triggered.connect(self.learn_dialog)
+            model_menu.addAction(self.act_learn)
+            self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
+            self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
+            model_menu.addAction(self.act_personal_off)
         tb = QToolBar("Culling")
         tb.setObjectName("culling-toolbar")
         tb.setMovable(False)
@@ -326,6 +338,28 @@ class CullingController(QObject):
         d = QFileDialog.getExistingDirectory(self.win, "Export picks to", start)
         if d:
             self.export_picks(Path(d))
+
+    # -- learning from choices ------------------------------------------------------------------
+    def learn_dialog(self) -> Any:
+        """Model ▸ Learn From My Choices (``gui/learn.py``); returns the dialog, shown."""
+        from curator.gui.learn import LearnDialog
+        from curator.paths import default_cache_dir, file_digest
+
+        cache = self.win.worker.cache_dir or default_cache_dir()
+        dlg = LearnDialog(self.win, cache, file_digest(self.win.model_path),
+                          default_cache_dir().parent / "curator-models")
+        dlg.personal_ready.connect(lambda p: self.use_personal(Path(p)))
+        dlg.show()
+        return dlg
+
+    def use_personal(self, path: Path | None) -> None:
+        """Rank with a personal model (None: the model's own score again), then rescore."""
+        self.win.settings.setValue("personal_model", str(path) if path else "")
+        self.win.worker.personal_path = path
+        self.win.statusBar().showMessage(
+            f"Ranking with your personal model ({path})" if path else
+            "Ranking with the model's own score.", 8000)
+        self.win.rescore()
 
     # -- compare --------------------------------------------------------------------------------
     def compare_selected(self) -> None:

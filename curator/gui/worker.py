@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
@@ -24,6 +26,7 @@ from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
+from curator.personal import PersonalModel
 from curator.scan import scan_folder
 from curator.score import PhotoScore, Scorer, default_workers, rank, ranking_score
 from curator.sidecar import existing_sidecar, read_sidecar
@@ -76,6 +79,8 @@ class ScoreWorker(QObject):
         self.generation = generation
         self.cache_dir = cache_dir
         self._scorer: Scorer | None = None  # kept across folders: the model loads once
+        #: A personal model (Model ▸ Learn From My Choices) to rank with, or None.
+        self.personal_path: Path | None = None
 
     def scorer_for(self, model_path: Path, cache: ScoreCache | None) -> Scorer:
         """The scorer for ``model_path``, reusing the loaded model when it has not changed."""
@@ -142,12 +147,17 @@ class ScoreWorker(QObject):
         scorer.on_decoded = decoded
         cached_paths: list[Path] = []
         scored: list[PhotoScore] = []
+        personal = self._personal(scorer.digest)
         try:
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
                 if isinstance(r, PhotoScore):
                     scored.append(r)
-                    pending.append((r.path, r.mean, r.sd, r.distribution,
+                    shown = r.mean
+                    if personal is not None and r.embedding is not None:
+                        # The personal model's 0-100 keep chance replaces the shown score.
+                        shown = personal.display_score(np.asarray(r.embedding), r.mean)
+                    pending.append((r.path, shown, r.sd, r.distribution,
                                     (r.width, r.height) if r.width else None, None))
                     if r.cached:
                         cached_paths.append(r.path)
@@ -170,8 +180,26 @@ class ScoreWorker(QObject):
             scorer.cache = None
             cache.close()
         if scored and not cancelled():
+            if personal is not None:
+                scored = [replace(s, mean=personal.display_score(np.asarray(s.embedding), s.mean))
+                          if s.embedding is not None else s for s in scored]
             self.grouped.emit(gen, stacks(scored))
         self.finished.emit(gen, cancelled())
+
+    def _personal(self, digest: str) -> PersonalModel | None:
+        """The personal model to rank with, if one is set and fits this scoring model."""
+        if self.personal_path is None:
+            return None
+        try:
+            pm = PersonalModel.load(self.personal_path)
+        except (OSError, ValueError) as exc:
+            log.warning("personal model %s unusable: %s", self.personal_path, exc)
+            return None
+        if pm.base_model != digest:
+            log.warning("personal model %s was trained with another model; not used",
+                        self.personal_path)
+            return None
+        return pm
 
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
         """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
