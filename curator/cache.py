@@ -120,24 +120,32 @@ class ScoreCache:
         for i in range(0, len(items), _CHUNK):
             yield items[i : i + _CHUNK]
 
-    def get_many(self, keys: Sequence[FileKey], model: str) -> dict[FileKey, CachedScore]:
-        """Entries still valid for these files under ``model`` (missing or stale ones left out)."""
-        found: dict[FileKey, CachedScore] = {}
+    def _valid_rows(
+        self, table: str, columns: str, keys: Sequence[FileKey], model: str
+    ) -> Iterator[tuple[FileKey, tuple[Any, ...]]]:
+        """(key, the other columns) of ``table``'s rows for ``keys`` under ``model`` whose
+        file still has the size and mtime it had when the row was written."""
         for chunk in self._chunks(keys):
             by_path = {k.path: k for k in chunk}
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
-                f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error FROM scores "
+                f"SELECT path, size, mtime_ns, {columns} FROM {table} "
                 f"WHERE model = ? AND path IN ({marks})",
                 [model, *by_path],
             )
-            for path, size, mtime_ns, mean, sd, dist, width, height, error in rows:
+            for path, size, mtime_ns, *rest in rows:
                 key = by_path[path]
-                if key.size != size or key.mtime_ns != mtime_ns:
-                    continue  # the file changed since it was scored
-                found[key] = CachedScore(
-                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
-                )
+                if key.size == size and key.mtime_ns == mtime_ns:  # else: changed since
+                    yield key, tuple(rest)
+
+    def get_many(self, keys: Sequence[FileKey], model: str) -> dict[FileKey, CachedScore]:
+        """Entries still valid for these files under ``model`` (missing or stale ones left out)."""
+        found: dict[FileKey, CachedScore] = {}
+        rows = self._valid_rows("scores", "mean, sd, dist, width, height, error", keys, model)
+        for key, (mean, sd, dist, width, height, error) in rows:
+            found[key] = CachedScore(
+                mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
+            )
         return found
 
     def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
@@ -164,20 +172,9 @@ class ScoreCache:
         """Embeddings still valid for these files under ``model`` (stale ones left out)."""
         import numpy as np
 
-        found: dict[FileKey, CachedEmbedding] = {}
-        for chunk in self._chunks(keys):
-            by_path = {k.path: k for k in chunk}
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT path, size, mtime_ns, vec, captured FROM embeddings "
-                f"WHERE model = ? AND path IN ({marks})",
-                [model, *by_path],
-            )
-            for path, size, mtime_ns, vec, captured in rows:
-                key = by_path[path]
-                if key.size == size and key.mtime_ns == mtime_ns:
-                    found[key] = CachedEmbedding(np.frombuffer(vec, dtype="<f2"), captured)
-        return found
+        return {key: CachedEmbedding(np.frombuffer(vec, dtype="<f2"), captured)
+                for key, (vec, captured) in self._valid_rows("embeddings", "vec, captured",
+                                                             keys, model)}
 
     def put_embeddings(self, items: Iterable[tuple[FileKey, CachedEmbedding]], model: str) -> None:
         """Store embeddings (little-endian float16 bytes) in one short transaction."""

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from curator.choices import ChoiceStore
+from curator.gui.child import train_process
 
 log = logging.getLogger(__name__)
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def learn_command(cache_dir: Path, digest: str, out: Path) -> list[str]:
@@ -83,13 +82,7 @@ class LearnDialog(QDialog):
     def start(self) -> None:
         self.out = self.out_root / time.strftime("personal-%Y%m%d-%H%M%S")
         args = learn_command(self.cache_dir, self.digest, self.out)
-        self.proc = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        pp = env.value("PYTHONPATH")
-        env.insert("PYTHONPATH", f"{REPO_ROOT}:{pp}" if pp else str(REPO_ROOT))
-        self.proc.setProcessEnvironment(env)
-        self.proc.setWorkingDirectory(str(REPO_ROOT))
+        self.proc = train_process(self)
         self.proc.readyReadStandardOutput.connect(self._read_stdout)
         self.proc.readyReadStandardError.connect(self._read_stderr)
         self.proc.finished.connect(self._finished)
