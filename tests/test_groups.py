@@ -104,6 +104,7 @@ def test_score_json_groups_a_shoot_of_the_bundled_samples(
         (p["path"], p["group"], p["group_best"]) for p in photos]
 
 
+@pytest.mark.slow
 def test_export_top_takes_one_per_dish(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, shared_data: Path
 ) -> None:
