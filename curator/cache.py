@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from curator.names import db_key
 from curator.paths import default_cache_dir
@@ -94,6 +95,14 @@ class CachedScore:
     width: int | None
     height: int | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class CachedEmbedding:
+    """A photo's near-duplicate embedding (1-D float16 array) and EXIF capture time."""
+
+    vector: Any  # numpy float16 array, shape (curator.groups.EMBED_DIM,)
+    captured: float | None
 
 
 class ScoreCache:
@@ -187,6 +196,16 @@ class ScoreCache:
                 updated REAL NOT NULL,
                 PRIMARY KEY (path, model))"""
         )
+        # Near-duplicate embeddings live beside the scores, keyed the same way (the model
+        # digest names the backbone that made them); a scored photo without a row here is
+        # scored again once, so old caches fill in by themselves.
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS embeddings (
+                path TEXT NOT NULL, model TEXT NOT NULL,
+                size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                vec BLOB NOT NULL, captured REAL,
+                PRIMARY KEY (path, model))"""
+        )
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a write: only when needed
         return conn
@@ -223,35 +242,38 @@ class ScoreCache:
         for i in range(0, len(items), _CHUNK):
             yield items[i : i + _CHUNK]
 
+    def _valid_rows(
+        self, table: str, columns: str, keys: Sequence[FileKey], model: str
+    ) -> Iterator[tuple[FileKey, tuple[Any, ...]]]:
+        """(key, the other columns) of ``table``'s rows for ``keys`` under ``model`` whose
+        file still has the size and mtime it had when the row was written."""
+        for chunk in self._chunks(keys):
+            by_path: dict[str | bytes, FileKey] = {db_key(k.path): k for k in chunk}
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT path, size, mtime_ns, {columns} FROM {table} "
+                f"WHERE model = ? AND path IN ({marks})",
+                [model, *by_path],
+            ).fetchall()
+            for path, size, mtime_ns, *rest in rows:
+                key = by_path[path]
+                if key.size == size and key.mtime_ns == mtime_ns:  # else: changed since
+                    yield key, tuple(rest)
+
     def get_many(self, keys: Sequence[FileKey], model: str) -> dict[FileKey, CachedScore]:
         """Entries still valid for these files under ``model`` (missing or stale ones left out)."""
         found: dict[FileKey, CachedScore] = {}
         if self.bypassed is not None:
             return found
         try:
-            for chunk in self._chunks(keys):
-                self._get_chunk(chunk, model, found)
+            rows = self._valid_rows("scores", "mean, sd, dist, width, height, error", keys, model)
+            for key, (mean, sd, dist, width, height, error) in rows:
+                found[key] = CachedScore(
+                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
+                )
         except sqlite3.Error as exc:
             self._bypass(exc, "reading")
         return found
-
-    def _get_chunk(
-        self, chunk: Sequence[FileKey], model: str, found: dict[FileKey, CachedScore]
-    ) -> None:
-        by_path: dict[str | bytes, FileKey] = {db_key(k.path): k for k in chunk}
-        marks = ",".join("?" * len(chunk))
-        rows = self._conn.execute(
-            f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error FROM scores "
-            f"WHERE model = ? AND path IN ({marks})",
-            [model, *by_path],
-        ).fetchall()
-        for path, size, mtime_ns, mean, sd, dist, width, height, error in rows:
-            key = by_path[path]
-            if key.size != size or key.mtime_ns != mtime_ns:
-                continue  # the file changed since it was scored
-            found[key] = CachedScore(
-                mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
-            )
 
     def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
         """Store results in one short transaction (skipped once the cache is bypassed)."""
@@ -275,6 +297,43 @@ class ScoreCache:
                 )
         except sqlite3.Error as exc:
             self._bypass(exc, "saving scores")
+
+    def get_embeddings(
+        self, keys: Sequence[FileKey], model: str
+    ) -> dict[FileKey, CachedEmbedding]:
+        """Embeddings still valid for these files under ``model`` (stale ones left out)."""
+        import numpy as np
+
+        if self.bypassed is not None:
+            return {}
+        try:
+            return {key: CachedEmbedding(np.frombuffer(vec, dtype="<f2"), captured)
+                    for key, (vec, captured) in self._valid_rows("embeddings", "vec, captured",
+                                                                 keys, model)}
+        except sqlite3.Error as exc:
+            self._bypass(exc, "reading")
+            return {}
+
+    def put_embeddings(self, items: Iterable[tuple[FileKey, CachedEmbedding]], model: str) -> None:
+        """Store embeddings (little-endian float16 bytes) in one short transaction."""
+        import numpy as np
+
+        if self.bypassed is not None:
+            return
+        rows = [
+            (db_key(k.path), model, k.size, k.mtime_ns,
+             np.asarray(v.vector, dtype="<f2").tobytes(), v.captured)
+            for k, v in items if v.vector is not None
+        ]
+        if not rows:
+            return
+        try:
+            with self._transaction():
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?,?,?)", rows
+                )
+        except sqlite3.Error as exc:
+            self._bypass(exc, "saving embeddings")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from curator import __version__
 from curator.cache import open_cache
+from curator.groups import Groups, group_photos
 from curator.names import path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="JSON on stdout")
     fmt.add_argument("--csv", action="store_true", help="CSV on stdout")
     sc.add_argument("--top", type=int, help="show only the best N")
+    sc.add_argument("--xmp", action="store_true",
+                    help="write each photo's score and stars into its XMP sidecar")
 
     ex = sub.add_parser("export", help="copy the best N photos to another folder")
     _add_scoring_options(ex)
@@ -69,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--rank-prefix", action="store_true",
                     help="name copies '01 pizza.jpg', '02 …' so a file manager lists them "
                          "best first")
+    ex.add_argument("--all-in-group", action="store_true",
+                    help="take every photo of a near-duplicate group, not just its best")
+    ex.add_argument("--xmp", action="store_true",
+                    help="write an XMP sidecar (score, stars) next to each copy")
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
@@ -108,7 +115,7 @@ def _path_fields(path: Path) -> dict[str, str]:
     return {"path": path_text(path), **({"path_bytes": raw} if raw else {})}
 
 
-def _photo_dict(rank_no: int, s: PhotoScore) -> dict[str, Any]:
+def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
     return {
         "rank": rank_no,
         **_path_fields(s.path),
@@ -118,6 +125,8 @@ def _photo_dict(rank_no: int, s: PhotoScore) -> dict[str, Any]:
         "width": s.width,
         "height": s.height,
         "cached": s.cached,
+        "group": groups.group_of[s.path],
+        "group_best": groups.is_best(s.path),
     }
 
 
@@ -125,6 +134,7 @@ def print_results(
     args: argparse.Namespace, scorer: Scorer, results: list[Result], elapsed: float
 ) -> None:
     ranked = rank(results)
+    groups = group_photos(ranked)
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
     out = sys.stdout
@@ -132,7 +142,7 @@ def print_results(
         doc = {
             "folder": path_text(os.path.abspath(args.folder)),
             "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
-            "photos": [_photo_dict(i, s) for i, s in enumerate(shown, 1)],
+            "photos": [_photo_dict(i, s, groups) for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
             "skipped": [{**_path_fields(k.path), "reason": k.reason} for k in _skipped(args)],
         }
@@ -141,14 +151,16 @@ def print_results(
         return
     if args.csv:
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["rank", "score", "sd", "path", "width", "height", "error"])
+        w.writerow(["rank", "score", "sd", "path", "width", "height", "error", "group",
+                    "group_best"])
         for i, s in enumerate(shown, 1):
             w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", path_text(s.path), s.width, s.height,
-                        ""])
+                        "", groups.group_of[s.path], int(groups.is_best(s.path))])
         for e in errors:
-            w.writerow(["", "", "", path_text(e.path), "", "", e.reason])
+            w.writerow(["", "", "", path_text(e.path), "", "", e.reason, "", ""])
         for k in _skipped(args):
-            w.writerow(["", "", "", path_text(k.path), "", "", f"not scored: {k.reason}"])
+            w.writerow(["", "", "", path_text(k.path), "", "", f"not scored: {k.reason}", "",
+                        ""])
         return
     root = args.folder
     out.write(f"{'Rank':>4}  {'Score':<11}  File\n")
@@ -182,9 +194,29 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
         out.write(f"  {len(items)} {reason}: {names}{more}\n")
 
 
+def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> int:
+    """Merge each photo's score and stars into the sidecar of the given path; count written."""
+    from curator.culling import score_percent, stars_for
+    from curator.sidecar import SidecarError, score_fields, update_sidecar
+
+    written = 0
+    for s, target in pairs:
+        pct = score_percent(s)
+        try:
+            update_sidecar(target, score_fields(pct, stars_for(pct), digest), keep_rating=True)
+            written += 1
+        except (SidecarError, OSError) as exc:
+            sys.stderr.write(f"curator: sidecar for {path_text(target)} not written: {exc}\n")
+    return written
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
     print_results(args, scorer, results, elapsed)
+    if args.xmp:
+        ranked = rank(results)
+        n = write_score_sidecars([(s, s.path) for s in ranked], scorer.digest)
+        sys.stderr.write(f"Wrote {n} XMP sidecar(s) (score, stars; ratings people gave kept).\n")
     return 1 if any(isinstance(r, PhotoError) for r in results) else 0
 
 
@@ -195,18 +227,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     note = check_destination(args.dest, args.folder)
     if note:
         sys.stderr.write(note + "\n")
-    _scorer, results, _elapsed = run_scoring(args)
-    report = export_top(rank(results), args.dest, args.top, args.min_score,
-                        scanned_root=args.folder, rank_prefix=args.rank_prefix)
+    scorer, results, _elapsed = run_scoring(args)
+    ranked = rank(results)
+    groups = group_photos(ranked)
+    keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
+    report = export_top(ranked, args.dest, args.top, args.min_score,
+                        scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep)
     for p in report:
         print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {path_text(p.source)} -> "
               f"{path_text(p.dest)}")
     for f in report.failures:
         print(f"   -  not copied: {path_text(f.source)}: {f.reason}")
+    if args.xmp:
+        from curator.sidecar import copy_sidecar
+
+        by_path = {s.path: s for s in ranked}
+        for p in report:
+            copy_sidecar(p.source, p.dest)  # the original's keywords and ratings travel along
+        n = write_score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest)
+        print(f"Wrote {n} XMP sidecar(s) next to the copies.")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
     if report.stopped:
         print(f"\nStopped: {report.stopped}.")
-    print(f"\nExported {len(report)} photo(s) to {path_text(args.dest)} (list in picks.csv); "
+    per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
+    print(f"\nExported {len(report)} photo(s){per_group} to {path_text(args.dest)} "
+          f"(list in picks.csv); "
           f"{errors} file(s) could not be scored.")
     write_skipped(sys.stdout, _skipped(args), args.folder)
     return 0 if report.ok and not errors else 1

@@ -163,12 +163,19 @@ def _os_reason(exc: OSError) -> str:
 
 
 def select_top(
-    ranked: Sequence[PhotoScore], top: int, min_score: float | None = None
+    ranked: Sequence[PhotoScore], top: int, min_score: float | None = None,
+    keep: Callable[[PhotoScore], bool] | None = None,
 ) -> list[tuple[int, PhotoScore]]:
-    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based."""
+    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based.
+
+    ``keep`` filters after ranking (e.g. one photo per near-duplicate group), so a photo keeps
+    its rank in the whole folder.
+    """
     picks = [(i + 1, s) for i, s in enumerate(ranked)]
     if min_score is not None:
         picks = [(r, s) for r, s in picks if s.mean >= min_score]
+    if keep is not None:
+        picks = [(r, s) for r, s in picks if keep(s)]
     return picks[: max(0, top)]
 
 
@@ -271,6 +278,7 @@ def export_top(
     scanned_root: Path | None = None,
     *,
     rank_prefix: bool = False,
+    keep: Callable[[PhotoScore], bool] | None = None,
 ) -> ExportReport:
     """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
 
@@ -278,6 +286,7 @@ def export_top(
     with single photos and a destination that fills up part-way are in the returned report.
     Originals are only read. With ``rank_prefix`` each copy is named ``01 pizza.jpg``
     (``ranked_name``), the rank zero-padded to the width of the largest rank exported.
+    ``keep``: see ``select_top`` (e.g. only the best of each near-duplicate group).
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
@@ -285,7 +294,7 @@ def export_top(
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create {path_text(dest_dir)}: {_os_reason(exc)}") from exc
-    chosen = select_top(ranked, top, min_score)
+    chosen = select_top(ranked, top, min_score, keep)
     report = ExportReport()
     report.planned = len(chosen)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")

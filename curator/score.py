@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from curator.cache import CachedScore, FileKey, ScoreCache
+from curator.cache import CachedEmbedding, CachedScore, FileKey, ScoreCache
 from curator.loader import LoadedPhoto, LoadError, load_photo
 from curator.parallel import ordered_map
 from curator.paths import default_model_path, file_digest
@@ -41,6 +41,10 @@ class PhotoScore:
     height: int | None = None
     cached: bool = False
     thumbnail: Image.Image | None = field(default=None, compare=False, repr=False)
+    #: Near-duplicate embedding (``curator.groups.EMBED_DIM`` float16, L2-normalised) and the
+    #: EXIF capture time (seconds, camera-local clock); see ``curator.groups``.
+    embedding: Any = field(default=None, compare=False, repr=False)
+    captured: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,19 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
+def ranking_score(s: PhotoScore) -> float:
+    """The number photos are ranked by, higher is better.
+
+    The one place that says which field ranks: AVA ``mean`` today; the 0–100 ``score`` once
+    the calibrated score lands (grouping, culling bands and export all go through here).
+    """
+    return s.mean
+
+
 def rank(results: Iterable[Result]) -> list[PhotoScore]:
     """Scored photos best first; ties broken by path so the order is stable."""
     scored = [r for r in results if isinstance(r, PhotoScore)]
-    return sorted(scored, key=lambda s: (-s.mean, str(s.path)))
+    return sorted(scored, key=lambda s: (-ranking_score(s), str(s.path)))
 
 
 def default_workers() -> int:
@@ -126,18 +139,23 @@ class Scorer:
         import numpy as np
         import torch
 
+        from curator.groups import capture_time, embedding_from_features
         from curator.model import distribution_stats
 
         model = self._ensure_model()
         g = torch.from_numpy(np.stack([p.global_view for p in photos])).to(self._device)
         loc = torch.from_numpy(np.stack([p.local_view for p in photos])).to(self._device)
         with torch.inference_mode():
-            probs = model(g, loc).float().softmax(-1)
+            feats = model.features(g, loc)  # one backbone pass feeds the head and the groups
+            probs = model.head(feats).float().softmax(-1)
             mean, sd = distribution_stats(probs)
+        emb = embedding_from_features(feats.float().cpu().numpy(),
+                                     self.model_file.head_config.in_features // 2)
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
         return [
-            PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail)
-            for p, m, s, d in zip(photos, mean_l, sd_l, probs_l, strict=True)
+            PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
+                       e, capture_time(p.path))
+            for p, m, s, d, e in zip(photos, mean_l, sd_l, probs_l, emb, strict=True)
         ]
 
     # -- scoring -------------------------------------------------------------------------------
@@ -164,14 +182,17 @@ class Scorer:
                 tick()
                 yield PhotoError(p, _stat_reason(exc))
         hits = self.cache.get_many(list(keys.values()), self.digest) if self.cache else {}
+        embeds = (self.cache.get_embeddings(list(hits), self.digest)
+                  if self.cache and hits else {})
         todo: list[Path] = []
         for p, key in keys.items():
             hit = hits.get(key)
-            if hit is None:
-                todo.append(p)
+            emb = embeds.get(key)
+            if hit is None or (hit.error is None and emb is None):
+                todo.append(p)  # scored before embeddings were kept: score it once more
                 continue
             tick()
-            yield _from_cache(p, hit)
+            yield _from_cache(p, hit, emb)
         if todo:
             for result in self._score_uncached(todo, keys, cancelled):
                 tick()
@@ -205,6 +226,12 @@ class Scorer:
     def _flush(self, batch: list[LoadedPhoto], keys: dict[Path, FileKey]) -> list[PhotoScore]:
         scores = self._infer(batch)
         self._remember([(keys[s.path], _score_entry(s)) for s in scores])
+        if self.cache is not None:
+            from curator.cache import CachedEmbedding
+
+            self.cache.put_embeddings(
+                [(keys[s.path], CachedEmbedding(s.embedding, s.captured)) for s in scores],
+                self.digest)
         return scores
 
     def _remember(self, items: list[tuple[FileKey, CachedScore]]) -> None:
@@ -220,11 +247,12 @@ def _stat_reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
-def _from_cache(path: Path, c: CachedScore) -> Result:
+def _from_cache(path: Path, c: CachedScore, e: CachedEmbedding | None = None) -> Result:
     if c.error is not None or c.mean is None:
         return PhotoError(path, c.error or "unknown error", cached=True)
     return PhotoScore(
-        path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True
+        path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True,
+        embedding=e.vector if e else None, captured=e.captured if e else None,
     )
 
 

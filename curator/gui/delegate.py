@@ -7,6 +7,7 @@ it meets WCAG's 4.5:1 in light and dark themes and on the selection colour.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
@@ -62,6 +63,8 @@ class PhotoDelegate(QStyledItemDelegate):
         self.thumb = thumb
         #: While scoring, a cell without a thumbnail says "loading…"; after, "not scored".
         self.busy = False
+        #: Draws over the thumbnail (flags, stars, stacks: gui/culling.py), painter saved.
+        self.overlay: Callable[[QPainter, QRect, PhotoItem], None] | None = None
 
     def set_thumb_size(self, px: int) -> None:
         self.thumb = px
@@ -128,6 +131,10 @@ class PhotoDelegate(QStyledItemDelegate):
             p.setPen(cols["placeholder"])
             p.drawText(img_rect, Qt.AlignmentFlag.AlignCenter,
                        "loading…" if self.busy else "not scored")
+        if self.overlay is not None:
+            p.save()
+            self.overlay(p, shown, it)
+            p.restore()
         if rank is not None:
             badge = QRect(shown.left() + 4, shown.top() + 4, 44, 20)
             p.setBrush(QColor(0, 0, 0, 190))

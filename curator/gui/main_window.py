@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import TextDialog
 from curator.gui.export_dialog import (
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(300)
         self._thumb_timer.timeout.connect(self._thumbs_for_size)
+        self.culling = CullingController(self)  # keys, flags, stars, stacks, compare
         self._restore_view()
 
     # -- construction -------------------------------------------------------------------------
@@ -595,8 +597,9 @@ class MainWindow(QMainWindow):
                 for it in items]
 
     def export_dialog(self) -> None:
-        """Ask what to export (honouring the grid's filter and selection), then copy."""
-        ranked = self.ranked_scores()
+        """Ask what to export (honouring the grid's filter, selection and stacks), then copy."""
+        all_ranked = self.ranked_scores()
+        ranked = self.culling.export_candidates(all_ranked)  # the best of each stack
         if not ranked or self.folder is None:
             QMessageBox.information(self, "Curator", "No scored photos to export yet.")
             return
@@ -605,12 +608,14 @@ class MainWindow(QMainWindow):
                            len(ranked), len(chosen), self.proxy.min_score(),
                            self.settings.value("export/rank_prefix", False) in (True, "true"),
                            still_scoring=self.scoring)
+        self.culling.annotate_export_dialog(dlg)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         c = dlg.values()
         remember_export_dir(self.settings, self.folder, c.dest)
         self.settings.setValue("export/rank_prefix", c.rank_prefix)
-        source = [s for s in ranked if s.path in chosen] if c.selected_only else ranked
+        # Selected photos go as chosen, stacked or not; otherwise the best of each stack.
+        source = [s for s in all_ranked if s.path in chosen] if c.selected_only else ranked
         self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix)
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,

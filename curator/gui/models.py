@@ -8,7 +8,8 @@ Workers hand over ``QImage`` thumbnails and results in batches; the model turns 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import IntEnum
 from operator import attrgetter
 from pathlib import Path
@@ -26,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
+from curator.culling import Verdict
 from curator.gui.scoredisplay import format_score, format_spread, passes
 from curator.names import path_text
 
@@ -74,9 +76,18 @@ class PhotoItem:
     image: QImage | None = None
     pixmap: QPixmap | None = None
     scaled: QPixmap | None = None  # the pixmap at the cell's size (delegate's cache)
+    #: The person's flag and stars (from the sidecar when the folder opens; see gui/culling.py).
+    verdict: Verdict = field(default_factory=Verdict)
+    #: Near-duplicate stack: group id (0 = not grouped yet), whether this is its best photo,
+    #: its size, and the best photo's score (stacks sort by it, members right after it).
+    group: int = 0
+    group_best: bool = True
+    group_size: int = 1
+    stack_score: float | None = None
     # Sort keys kept as plain attributes so sorting runs with a C key function: a Python
     # key function lets the busy worker thread take the GIL thousands of times mid-sort.
-    score_key: tuple[int, float, str] = (1, 0.0, "")
+    score_key: tuple[int, float, int, float, str] = (1, 0.0, 0, 0.0, "")
+    rank_key: tuple[int, float, str] = (1, 0.0, "")
     name_key: tuple[str, str] = ("", "")
     date_key: tuple[float, str] = (0.0, "")
 
@@ -87,9 +98,17 @@ class PhotoItem:
         self.update_score_key()
 
     def update_score_key(self) -> None:
-        """Best first; unscored and broken photos after every scored one; ties by path."""
-        self.score_key = ((0, -self.score, self.key) if self.score is not None
-                          else (1, 0.0, self.key))
+        """Best first; unscored and broken photos after every scored one; ties by path.
+
+        The display order keeps a near-duplicate stack together after its best photo; the
+        rank order is by the photo's own score.
+        """
+        if self.score is None:
+            self.score_key, self.rank_key = (1, 0.0, 0, 0.0, self.key), (1, 0.0, self.key)
+            return
+        lead = self.stack_score if self.stack_score is not None else self.score
+        self.score_key = (0, -lead, self.group, -self.score, self.key)
+        self.rank_key = (0, -self.score, self.key)
 
     def thumbnail(self) -> QPixmap | None:
         """The thumbnail as a pixmap, converted on first use (GUI thread only)."""
@@ -239,7 +258,7 @@ class PhotoListModel(QAbstractListModel):
         scoring, so the grid never reshuffles under the pointer).
         """
         scored = sorted((it for it in self._items if it.score is not None),
-                        key=attrgetter("score_key"))
+                        key=attrgetter("rank_key"))
         for it in self._items:
             it.rank = None
         for r, it in enumerate(scored, 1):
@@ -255,6 +274,12 @@ class PhotoListModel(QAbstractListModel):
 
     def items(self) -> list[PhotoItem]:
         return list(self._items)
+
+    def touch(self, path: Path) -> None:
+        """Repaint one photo's cell soon (its verdict or stack changed)."""
+        row = self._row.get(path)
+        if row is not None:
+            self._mark(row)
 
     def _mark(self, row: int) -> None:
         self._dirty.add(row)
@@ -279,6 +304,8 @@ class PhotoFilterProxy(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._min_score: float | None = None
+        #: Further test a photo must pass (culling filter, collapsed stacks: gui/culling.py).
+        self.extra_filter: Callable[[PhotoItem], bool] | None = None
         self.setDynamicSortFilter(True)  # re-filter rows whose score changes
 
     def set_min_score(self, value: float | None) -> None:
@@ -286,13 +313,18 @@ class PhotoFilterProxy(QSortFilterProxyModel):
         self._min_score = value
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def refilter(self) -> None:
+        """Apply a changed ``extra_filter``."""
+        self.beginFilterChange()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
-        if self._min_score is None:
-            return True
         src = self.sourceModel()
         assert isinstance(src, PhotoListModel)
-        # The Python object, no QVariant round trip; compared as displayed (rounded).
-        return passes(src.item(row).score, self._min_score)
+        it = src.item(row)  # the Python object: no QVariant round trip
+        if self.extra_filter is not None and not self.extra_filter(it):
+            return False
+        return passes(it.score, self._min_score)  # compared as displayed (rounded)
 
     def min_score(self) -> float | None:
         return self._min_score

@@ -10,21 +10,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
+from curator.culling import Verdict
+from curator.groups import group_photos
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
+from curator.personal import PersonalModel
 from curator.scan import scan
-from curator.score import PhotoScore, Scorer, default_workers
+from curator.score import PhotoScore, Scorer, default_workers, rank, ranking_score
+from curator.sidecar import existing_sidecar, read_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,8 @@ class ScoreWorker(QObject):
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
     dates = Signal(int, list)  # generation, [(Path, capture timestamp, from EXIF)]
     model_loading = Signal(int)  # generation: the model is loading (first use, seconds)
+    #: generation, {Path: (group id, is the group's best, group size, best's score)}
+    grouped = Signal(int, object)
     finished = Signal(int, bool)  # generation, cancelled
     failed = Signal(int, str)  # generation, message
 
@@ -77,6 +85,8 @@ class ScoreWorker(QObject):
         self._scorer: Scorer | None = None  # kept across folders: the model loads once
         #: Long side of new thumbnails (px): the window sets it to the size it shows.
         self.thumb_px = THUMB_SIZE
+        #: A personal model (Model ▸ Learn From My Choices) to rank with, or None.
+        self.personal_path: Path | None = None
 
     def scorer_for(self, model_path: Path, cache: ScoreCache | None) -> Scorer:
         """The scorer for ``model_path``, reusing the loaded model when it has not changed."""
@@ -112,7 +122,7 @@ class ScoreWorker(QObject):
         found = scan(folder)
         paths = found.photos
         self.skipped.emit(gen, found.skipped)
-        self.found.emit(gen, [PhotoItem(p, _mtime(p)) for p in paths])
+        self.found.emit(gen, [_placeholder(p) for p in paths])
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
@@ -150,11 +160,18 @@ class ScoreWorker(QObject):
         if getattr(scorer, "_model", None) is None:
             self.model_loading.emit(gen)
         cached_paths: list[Path] = []
+        scored: list[PhotoScore] = []
+        personal = self._personal(scorer.digest)
         try:
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
                 if isinstance(r, PhotoScore):
-                    pending.append((r.path, r.mean, r.sd, r.distribution,
+                    scored.append(r)
+                    shown = r.mean
+                    if personal is not None and r.embedding is not None:
+                        # The personal model's 0-100 keep chance replaces the shown score.
+                        shown = personal.display_score(np.asarray(r.embedding), r.mean)
+                    pending.append((r.path, shown, r.sd, r.distribution,
                                     (r.width, r.height) if r.width else None, None))
                     if r.cached:
                         cached_paths.append(r.path)
@@ -177,6 +194,11 @@ class ScoreWorker(QObject):
             scorer.cache = None
             if cache is not None:
                 cache.close()
+        if scored and not cancelled():
+            if personal is not None:
+                scored = [replace(s, mean=personal.display_score(np.asarray(s.embedding), s.mean))
+                          if s.embedding is not None else s for s in scored]
+            self.grouped.emit(gen, stacks(scored))
         self.finished.emit(gen, cancelled())
 
     @Slot(int, list)
@@ -200,6 +222,21 @@ class ScoreWorker(QObject):
         if batch:
             self.dates.emit(gen, batch)
 
+    def _personal(self, digest: str) -> PersonalModel | None:
+        """The personal model to rank with, if one is set and fits this scoring model."""
+        if self.personal_path is None:
+            return None
+        try:
+            pm = PersonalModel.load(self.personal_path)
+        except (OSError, ValueError) as exc:
+            log.warning("personal model %s unusable: %s", self.personal_path, exc)
+            return None
+        if pm.base_model != digest:
+            log.warning("personal model %s was trained with another model; not used",
+                        self.personal_path)
+            return None
+        return pm
+
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
         """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
         batch: list[tuple[Path, QImage]] = []
@@ -215,6 +252,28 @@ class ScoreWorker(QObject):
                 batch, last = [], time.perf_counter()
         if batch:
             self.thumbnails.emit(gen, batch)
+
+
+def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]:
+    """Near-duplicate groups of the scored photos, as the grid's stacks need them."""
+    ranked = rank(scored)
+    groups = group_photos(ranked)
+    sizes = groups.sizes()
+    best_score = {s.path: ranking_score(s) for s in ranked if groups.is_best(s.path)}
+    return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
+                     best_score[groups.best[g]]) for s in ranked}
+
+
+def _placeholder(path: Path) -> PhotoItem:
+    """A grid item before scoring; the flag and stars come from the sidecar if there is one."""
+    item = PhotoItem(path, _mtime(path))
+    if existing_sidecar(path) is not None:
+        info = read_sidecar(path)
+        # A rating that is just the stars ``curator score --xmp`` derived from the score is
+        # the model's, not the person's: the score itself already shows it.
+        if not (info.pick_label is None and info.rating == info.stars):
+            item.verdict = Verdict.from_sidecar(info.rating, info.pick_label)
+    return item
 
 
 def _mtime(path: Path) -> float:

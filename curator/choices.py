@@ -1,0 +1,70 @@
+"""The owner's choices (picks, rejects, stars), kept across folders for learning from them.
+
+One SQLite table in the cache folder: the latest verdict per photo (absolute path), with the
+model score it had when the choice was made.  ``Model ▸ Learn From My Choices`` reads it; the
+sidecars stay the record other software sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from curator.culling import Flag, Verdict
+from curator.paths import default_cache_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One remembered verdict."""
+
+    path: Path
+    verdict: Verdict
+    score: float | None  # the model's score when the choice was made
+    when: float  # Unix time
+
+
+class ChoiceStore:
+    """The owner's verdicts, latest per photo."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._conn.execute("PRAGMA busy_timeout = 30000")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS choices (path TEXT PRIMARY KEY, flag INTEGER NOT NULL,"
+            " stars INTEGER NOT NULL, score REAL, updated REAL NOT NULL)")
+
+    @classmethod
+    def in_dir(cls, directory: Path | None = None) -> ChoiceStore:
+        return cls((directory or default_cache_dir()) / "choices.sqlite3")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ChoiceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record(self, path: Path, verdict: Verdict, score: float | None = None) -> None:
+        """Remember ``verdict`` for ``path`` (an empty verdict forgets the photo)."""
+        key = os.path.abspath(path)
+        if verdict.empty:
+            self._conn.execute("DELETE FROM choices WHERE path = ?", (key,))
+            return
+        self._conn.execute("INSERT OR REPLACE INTO choices VALUES (?,?,?,?,?)",
+                           (key, int(verdict.flag), verdict.stars, score, time.time()))
+
+    def all(self) -> list[Choice]:
+        rows = self._conn.execute(
+            "SELECT path, flag, stars, score, updated FROM choices ORDER BY path")
+        return [Choice(Path(p), Verdict(Flag(f), s), sc, t) for p, f, s, sc, t in rows]
