@@ -21,7 +21,10 @@ from curator.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+#: 2: rows carry the 0–100 ``score`` and the ``reasons``.  They live in a new table
+#: (``photo_scores``): version-1 rows (table ``scores``) have neither, so they are never read
+#: again (their photos are rescored once) instead of being misread as "no score, no reasons".
+SCHEMA_VERSION = 2
 _CHUNK = 500  # stay far below SQLite's host-parameter limit
 
 
@@ -50,6 +53,8 @@ class CachedScore:
     width: int | None
     height: int | None
     error: str | None
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
 
 
 class ScoreCache:
@@ -77,13 +82,14 @@ class ScoreCache:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(
-            """CREATE TABLE IF NOT EXISTS scores (
+            """CREATE TABLE IF NOT EXISTS photo_scores (
                 path TEXT NOT NULL, model TEXT NOT NULL,
                 size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                 mean REAL, sd REAL, dist TEXT, width INTEGER, height INTEGER, error TEXT,
-                updated REAL NOT NULL,
+                updated REAL NOT NULL, score REAL, reasons TEXT,
                 PRIMARY KEY (path, model))"""
         )
+        conn.execute("DROP TABLE IF EXISTS scores")  # version 1 rows: no score, no reasons
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return conn
 
@@ -108,16 +114,18 @@ class ScoreCache:
             by_path = {k.path: k for k in chunk}
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
-                f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error FROM scores "
+                f"SELECT path, size, mtime_ns, mean, sd, dist, width, height, error, score, "
+                f"reasons FROM photo_scores "
                 f"WHERE model = ? AND path IN ({marks})",
                 [model, *by_path],
             )
-            for path, size, mtime_ns, mean, sd, dist, width, height, error in rows:
+            for path, size, mtime_ns, mean, sd, dist, width, height, error, score, why in rows:
                 key = by_path[path]
                 if key.size != size or key.mtime_ns != mtime_ns:
                     continue  # the file changed since it was scored
                 found[key] = CachedScore(
-                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
+                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error,
+                    score, tuple(json.loads(why)) if why else (),
                 )
         return found
 
@@ -128,7 +136,8 @@ class ScoreCache:
             (
                 k.path, model, k.size, k.mtime_ns, v.mean, v.sd,
                 json.dumps([round(p, 6) for p in v.distribution]) if v.distribution else None,
-                v.width, v.height, v.error, now,
+                v.width, v.height, v.error, now, v.score,
+                json.dumps(list(v.reasons)) if v.reasons else None,
             )
             for k, v in items
         ]
@@ -136,7 +145,7 @@ class ScoreCache:
             return
         with self._transaction():
             self._conn.executemany(
-                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+                "INSERT OR REPLACE INTO photo_scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
             )
 
     @contextlib.contextmanager
@@ -151,6 +160,6 @@ class ScoreCache:
 
     def count(self, model: str | None = None) -> int:
         if model is None:
-            return int(self._conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
-        q = "SELECT COUNT(*) FROM scores WHERE model = ?"
+            return int(self._conn.execute("SELECT COUNT(*) FROM photo_scores").fetchone()[0])
+        q = "SELECT COUNT(*) FROM photo_scores WHERE model = ?"
         return int(self._conn.execute(q, (model,)).fetchone()[0])

@@ -24,7 +24,11 @@ from curator.score import PhotoScore
 log = logging.getLogger(__name__)
 
 PICKS_CSV = "picks.csv"
-PICKS_COLUMNS = ["rank", "score", "sd", "file", "source", "exported_at"]
+#: ``score``: the 0–100 score the photos were ranked by (the AVA-style mean for model files
+#: without one); ``reasons``: its flaw keys, ``;``-separated; ``ava_mean``/``ava_sd``: the
+#: AVA-style vote mean and spread.
+PICKS_COLUMNS = ["rank", "score", "reasons", "ava_mean", "ava_sd", "file", "source",
+                 "exported_at"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +40,18 @@ class ExportedPick:
     sd: float
     source: Path
     dest: Path
+    mean: float = 0.0
+    reasons: tuple[str, ...] = ()
 
 
 def select_top(
     ranked: Sequence[PhotoScore], top: int, min_score: float | None = None
 ) -> list[tuple[int, PhotoScore]]:
-    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based."""
+    """(rank, photo) for the best ``top`` photos at or above ``min_score`` (on the ranking
+    score: 0–100, or the AVA-style mean for model files without one); rank is 1-based."""
     picks = [(i + 1, s) for i, s in enumerate(ranked)]
     if min_score is not None:
-        picks = [(r, s) for r, s in picks if s.mean >= min_score]
+        picks = [(r, s) for r, s in picks if s.rank_value >= min_score]
     return picks[: max(0, top)]
 
 
@@ -100,7 +107,7 @@ def export_top(
     done: list[ExportedPick] = []
     for i, (rank_no, s) in enumerate(chosen, 1):
         dest = copy_no_overwrite(s.path, dest_dir)
-        done.append(ExportedPick(rank_no, s.mean, s.sd, s.path, dest))
+        done.append(ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons))
         if progress:
             progress(i, len(chosen))
     if done:
@@ -121,6 +128,7 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick]) -> None:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
         writer.writerow(
-            [p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", p.dest.name, os.path.abspath(p.source), stamp]
+            [p.rank, f"{p.score:.3f}", ";".join(p.reasons), f"{p.mean:.3f}", f"{p.sd:.3f}",
+             p.dest.name, os.path.abspath(p.source), stamp]
         )
     atomic_write_bytes(path, buf.getvalue().encode("utf-8"))

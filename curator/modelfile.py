@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from curator.backbones import get_spec
+from curator.calibration import Calibration
 from curator.fsutil import atomic_write_bytes
 from curator.model import DCNN, SCORE_RANGE, Head, HeadConfig, build_dcnn
 from curator.paths import ModelFileError, default_model_path, file_digest
@@ -37,7 +38,11 @@ __all__ = [
 FORMAT_VERSION = 1
 #: Version 2 adds ``backbone_state``: a backbone fine-tuned by ``train --finetune``.
 FINETUNED_FORMAT_VERSION = 2
-READABLE_VERSIONS = (FORMAT_VERSION, FINETUNED_FORMAT_VERSION)
+#: Version 3: the head has extra outputs (``HeadConfig.outputs``: the post-worthy logit and the
+#: reasons), with ``calibration`` (logit -> 0-100 score) and ``reason_thresholds``.  Older
+#: Curators refuse it with a clear message instead of misreading the wider head.
+SCORED_FORMAT_VERSION = 3
+READABLE_VERSIONS = (FORMAT_VERSION, FINETUNED_FORMAT_VERSION, SCORED_FORMAT_VERSION)
 ARCH = "dcnn"
 
 
@@ -54,10 +59,21 @@ class ModelFile:
     metrics: dict[str, Any] = field(default_factory=dict)
     #: Inference-form (batch norm folded) backbone weights, only when fine-tuned.
     backbone_state: dict[str, torch.Tensor] | None = None
+    #: Post-worthy logit -> calibrated probability; None in files without that output.
+    calibration: Calibration | None = None
+    #: Logit threshold of each reason key the head reads (``curator.reasons``).
+    reason_thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def format_version(self) -> int:
+        if self.head_config.outputs or self.calibration or self.reason_thresholds:
+            return SCORED_FORMAT_VERSION
+        return FINETUNED_FORMAT_VERSION if self.backbone_state else FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        scored = self.format_version == SCORED_FORMAT_VERSION
         return {
-            "format_version": FINETUNED_FORMAT_VERSION if self.backbone_state else FORMAT_VERSION,
+            "format_version": self.format_version,
             "arch": ARCH,
             "backbone": self.backbone,
             "config": {"head": self.head_config.to_dict(), "preprocess": self.preprocess.to_dict()},
@@ -65,7 +81,9 @@ class ModelFile:
             "score_range": list(self.score_range),
             "training": plain(self.training),
             "metrics": plain(self.metrics),
-        } | ({"backbone_state": {k: v.detach().cpu().clone()
+        } | ({"calibration": plain(self.calibration.to_dict()) if self.calibration else None,
+              "reason_thresholds": {str(k): float(v) for k, v in self.reason_thresholds.items()}}
+             if scored else {}) | ({"backbone_state": {k: v.detach().cpu().clone()
                                  for k, v in self.backbone_state.items()}}
              if self.backbone_state else {})
 
@@ -117,6 +135,10 @@ def load_model_file(path: Path) -> ModelFile:
             training=dict(raw.get("training", {})),
             metrics=dict(raw.get("metrics", {})),
             backbone_state=dict(raw["backbone_state"]) if "backbone_state" in raw else None,
+            calibration=(Calibration.from_dict(raw["calibration"])
+                         if raw.get("calibration") else None),
+            reason_thresholds={str(k): float(v)
+                               for k, v in (raw.get("reason_thresholds") or {}).items()},
         )
         # Catch a head/state mismatch now, not halfway through a scan.
         Head(mf.head_config).load_state_dict(mf.head_state)

@@ -9,6 +9,7 @@ ahead of inference, bounded so that memory stays flat however large the folder i
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +32,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PhotoScore:
-    """A scored photo: mean AVA-style score (1–10) and the spread of the predicted votes."""
+    """A scored photo.
+
+    ``score`` (0–100) is the user-facing number and the ranking key: the calibrated chance
+    that a food-photo editor would post this photo (None for model files without a post-worthy
+    output; those rank by ``mean``).  ``reasons`` are flaw keys from ``curator.reasons.REASONS``,
+    strongest first, empty when there is nothing to say.  ``mean`` (1–10) and ``sd`` are the
+    AVA-style vote mean and spread of the predicted ``distribution`` (secondary detail).
+    """
 
     path: Path
     mean: float
@@ -41,6 +49,13 @@ class PhotoScore:
     height: int | None = None
     cached: bool = False
     thumbnail: Image.Image | None = field(default=None, compare=False, repr=False)
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def rank_value(self) -> float:
+        """What ranking and minimum-score filters use: ``score`` (0–100), else ``mean``."""
+        return self.score if self.score is not None else self.mean
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,7 @@ CancelFn = Callable[[], bool]
 def rank(results: Iterable[Result]) -> list[PhotoScore]:
     """Scored photos best first; ties broken by path so the order is stable."""
     scored = [r for r in results if isinstance(r, PhotoScore)]
-    return sorted(scored, key=lambda s: (-s.mean, str(s.path)))
+    return sorted(scored, key=lambda s: (-s.rank_value, str(s.path)))
 
 
 def default_workers() -> int:
@@ -127,18 +142,32 @@ class Scorer:
         import torch
 
         from curator.model import distribution_stats
+        from curator.reasons import OUTPUT_PREFIX, pick_reasons
 
         model = self._ensure_model()
+        mf = self.model_file
         g = torch.from_numpy(np.stack([p.global_view for p in photos])).to(self._device)
         loc = torch.from_numpy(np.stack([p.local_view for p in photos])).to(self._device)
         with torch.inference_mode():
-            probs = model(g, loc).float().softmax(-1)
+            logits = model(g, loc).float()  # one backbone pass: votes, score and reasons
+            probs = model.head.vote_logits(logits).softmax(-1)
             mean, sd = distribution_stats(probs)
+        extra = logits[:, model.head.cfg.bins :].cpu().tolist()
+        names = model.head.cfg.outputs
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
-        return [
-            PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail)
-            for p, m, s, d in zip(photos, mean_l, sd_l, probs_l, strict=True)
-        ]
+        out = []
+        for p, m, s, d, row in zip(photos, mean_l, sd_l, probs_l, extra, strict=True):
+            by_name = dict(zip(names, row, strict=True))
+            score = None
+            if "postworthy" in by_name:
+                z = by_name["postworthy"]
+                score = (mf.calibration.score(z) if mf.calibration is not None
+                         else 100.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
+            reasons = pick_reasons({n[len(OUTPUT_PREFIX):]: v for n, v in by_name.items()
+                                    if n.startswith(OUTPUT_PREFIX)}, mf.reason_thresholds)
+            out.append(PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
+                                  score, reasons))
+        return out
 
     # -- scoring -------------------------------------------------------------------------------
     def score(
@@ -224,12 +253,13 @@ def _from_cache(path: Path, c: CachedScore) -> Result:
     if c.error is not None or c.mean is None:
         return PhotoError(path, c.error or "unknown error", cached=True)
     return PhotoScore(
-        path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True
+        path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True,
+        score=c.score, reasons=c.reasons,
     )
 
 
 def _score_entry(s: PhotoScore) -> CachedScore:
-    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None)
+    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None, s.score, s.reasons)
 
 
 def _error_entry(e: PhotoError) -> CachedScore:

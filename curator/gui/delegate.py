@@ -15,11 +15,14 @@ log = logging.getLogger(__name__)
 TEXT_H = 36
 
 
-def score_colour(score: float) -> QColor:
-    """Red below 4.5 through amber to green above 6: a glanceable hint, the number rules."""
-    if score >= 6.0:
+def score_colour(percent: float | None, mean: float = 0.0) -> QColor:
+    """Green from 60, amber from 35, red below (0–100 score): a glanceable hint, the number
+    rules.  Old model files without a 0–100 score: ``mean`` 6 / 5 on the AVA scale."""
+    good, fair = (percent >= 60, percent >= 35) if percent is not None else (mean >= 6.0,
+                                                                            mean >= 5.0)
+    if good:
         return QColor(46, 139, 87)
-    if score >= 5.0:
+    if fair:
         return QColor(204, 140, 0)
     return QColor(190, 60, 50)
 
@@ -83,9 +86,19 @@ class PhotoDelegate(QStyledItemDelegate):
             bold = QFont(f)
             bold.setBold(True)
             p.setFont(bold)
-            p.setPen(score_colour(score) if not selected else text_col)
-            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                       f"{score:.1f} ± {sd or 0:.1f}")
+            p.setPen(score_colour(score if it.percent else None, score) if not selected
+                     else text_col)
+            text = f"{score:.0f}" if it.percent else f"{score:.1f} ± {sd or 0:.1f}"
+            p.drawText(line1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            if it.reasons:  # the flaws, after the number (meanings in the tooltip)
+                p.setFont(f)
+                p.setPen(QColor(190, 60, 50) if not selected else text_col)
+                gap = p.fontMetrics().horizontalAdvance(text + "   ") + 4
+                why = p.fontMetrics().elidedText(", ".join(it.reasons),
+                                                 Qt.TextElideMode.ElideRight,
+                                                 max(0, line1.width() - gap))
+                p.drawText(line1.adjusted(gap, 0, 0, 0),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, why)
             p.setFont(f)
         elif error:
             p.setPen(QColor(200, 60, 50))

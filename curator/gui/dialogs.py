@@ -30,6 +30,7 @@ from curator.gui.models import PhotoItem
 from curator.gui.worker import to_qimage
 from curator.loader import LoadedPhoto, load_photo, open_rgb
 from curator.preprocess import Preprocess
+from curator.reasons import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ class ExportDialog(QDialog):
         min_row = QHBoxLayout()
         self.use_min = QCheckBox("only photos scoring at least")
         self.min_score = QDoubleSpinBox()
-        self.min_score.setRange(1.0, 10.0)
-        self.min_score.setSingleStep(0.1)
-        self.min_score.setValue(5.0)
+        self.min_score.setRange(0.0, 100.0)  # the 0-100 score
+        self.min_score.setDecimals(0)
+        self.min_score.setSingleStep(5.0)
+        self.min_score.setValue(50.0)
         self.min_score.setEnabled(False)
         self.use_min.toggled.connect(self.min_score.setEnabled)
         min_row.addWidget(self.use_min)
@@ -160,9 +162,7 @@ class PreviewDialog(QDialog):
         if item.error:
             body = f"<b>Cannot be scored</b><br>{item.error}"
         elif item.score is not None:
-            dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
-            body = (f"<h2>{item.score:.2f} ± {item.sd or 0:.2f}</h2>rank {item.rank}<br>"
-                    f"predicted votes for 1…10:<table><tr>{dist}</tr></table>")
+            body = preview_html(item)
         else:
             body = "not scored yet"
         size = f"{item.size[0]}×{item.size[1]} px<br>" if item.size else ""
@@ -216,3 +216,18 @@ class TextDialog(QDialog):
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         box.rejected.connect(self.reject)
         lay.addWidget(box)
+
+
+def preview_html(item: PhotoItem) -> str:
+    """The preview's score block: the 0–100 score and its meaning, the reasons, then the
+    AVA-style mean, spread and predicted votes as secondary detail."""
+    dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
+    ava = (f"<small>AVA-style score {item.ava_mean or 0:.2f} ± {item.sd or 0:.2f}; "
+           f"predicted votes for 1…10:<table><tr>{dist}</tr></table></small>")
+    if not item.percent:
+        return f"<h2>{item.score or 0:.2f} ± {item.sd or 0:.2f}</h2>rank {item.rank}<br>{ava}"
+    why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
+           if item.reasons else "<li>nothing to flag</li>")
+    return (f"<h2>{item.score or 0:.0f} / 100</h2>rank {item.rank}<br>"
+            f"<i>the chance a food-photo editor would post this photo</i><br>"
+            f"<b>Why not higher:</b><ul>{why}</ul>{ava}")

@@ -208,8 +208,9 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.sort_combo)
         tb.addWidget(QLabel("  Minimum score "))
         self.min_spin = QDoubleSpinBox()
-        self.min_spin.setRange(0.0, 10.0)
-        self.min_spin.setSingleStep(0.1)
+        self.min_spin.setRange(0.0, 100.0)  # the 0-100 score
+        self.min_spin.setDecimals(0)
+        self.min_spin.setSingleStep(5.0)
         self.min_spin.setSpecialValueText("any")
         self.min_spin.valueChanged.connect(
             lambda v: self.proxy.set_min_score(v if v > 0 else None))
@@ -298,8 +299,8 @@ class MainWindow(QMainWindow):
     def _results(self, gen: int, rows: list[tuple[Any, ...]]) -> None:
         if gen != self.current_gen:
             return
-        for path, score, sd, dist, size, error in rows:
-            self.model.set_result(path, score, sd, dist, size, error)
+        for path, score, sd, dist, size, error, ava_mean, reasons, percent in rows:
+            self.model.set_result(path, score, sd, dist, size, error, ava_mean, reasons, percent)
         if not self._rerank_timer.isActive():
             self._rerank_timer.start()  # ranks and order: at most twice a second
 
@@ -373,7 +374,9 @@ class MainWindow(QMainWindow):
         """Scored photos best first, as the core's ``rank`` orders them."""
         items = [it for it in self.model.items() if it.score is not None]
         items.sort(key=lambda it: (it.rank or 0))
-        return [PhotoScore(it.path, it.score or 0.0, it.sd or 0.0, it.distribution)
+        return [PhotoScore(it.path, it.ava_mean if it.ava_mean is not None else it.score or 0.0,
+                           it.sd or 0.0, it.distribution,
+                           score=it.score if it.percent else None, reasons=it.reasons)
                 for it in items]
 
     def export_dialog(self) -> None:

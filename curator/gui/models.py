@@ -26,6 +26,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QPixmap
 
+from curator.reasons import REASONS
+
 log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,8 +63,13 @@ class PhotoItem:
     path: Path
     mtime: float = 0.0
     key: str = ""  # str(path), made in the worker thread: ties sort by it
+    #: The ranking value: the 0–100 score (``percent``), or the AVA-style mean for model
+    #: files without one.
     score: float | None = None
     sd: float | None = None
+    ava_mean: float | None = None
+    reasons: tuple[str, ...] = ()
+    percent: bool = False
     distribution: tuple[float, ...] = ()
     size: tuple[int, int] | None = None
     error: str | None = None
@@ -92,6 +99,20 @@ class PhotoItem:
             self.pixmap = QPixmap.fromImage(self.image)
             self.image = None
         return self.pixmap
+
+
+def score_text(it: PhotoItem) -> str:
+    """How the grid writes a score: a whole number 0–100, or ``mean ± sd`` for old models."""
+    if it.score is None:
+        return ""
+    if it.percent:
+        return f"Score {it.score:.0f}"
+    return f"Score {it.score:.2f} ± {it.sd or 0:.2f}"
+
+
+def reasons_text(it: PhotoItem) -> str:
+    """Tooltip lines naming each reason and what it means (empty when there are none)."""
+    return "".join(f"\n• {k}: {REASONS.get(k, '')}" for k in it.reasons)
 
 
 class PhotoListModel(QAbstractListModel):
@@ -127,7 +148,7 @@ class PhotoListModel(QAbstractListModel):
             if it.error:
                 return f"{it.path.name}\nCannot be scored: {it.error}"
             if it.score is not None:
-                return f"{it.path.name}\nScore {it.score:.2f} ± {it.sd or 0:.2f} (rank {it.rank})"
+                return f"{it.path.name}\n{score_text(it)} (rank {it.rank}){reasons_text(it)}"
             return f"{it.path.name}\nnot scored yet"
         if role == Roles.Path:
             return str(it.path)
@@ -196,12 +217,15 @@ class PhotoListModel(QAbstractListModel):
 
     def set_result(self, path: Path, score: float | None, sd: float | None,
                    distribution: tuple[float, ...], size: tuple[int, int] | None,
-                   error: str | None) -> None:
+                   error: str | None, ava_mean: float | None = None,
+                   reasons: tuple[str, ...] = (), percent: bool = False) -> None:
         row = self._row.get(path)
         if row is None:
             return
         it = self._items[row]
         it.score, it.sd, it.distribution, it.size, it.error = score, sd, distribution, size, error
+        it.ava_mean = score if ava_mean is None and not percent else ava_mean
+        it.reasons, it.percent = tuple(reasons), percent
         it.update_score_key()
         self._mark(row)
 

@@ -140,12 +140,13 @@ class ScoreWorker(QObject):
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
                 if isinstance(r, PhotoScore):
-                    pending.append((r.path, r.mean, r.sd, r.distribution,
-                                    (r.width, r.height) if r.width else None, None))
+                    pending.append((r.path, r.rank_value, r.sd, r.distribution,
+                                    (r.width, r.height) if r.width else None, None,
+                                    r.mean, r.reasons, r.score is not None))
                     if r.cached:
                         cached_paths.append(r.path)
                 else:
-                    pending.append((r.path, None, None, (), None, r.reason))
+                    pending.append((r.path, None, None, (), None, r.reason, None, (), False))
                 if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
                     # The cached results have all arrived: show their scores now, then their
                     # thumbnails, before the model starts on the rest.
