@@ -53,9 +53,11 @@ def test_score_csv_and_table(
     assert [r["error"] for r in rows[len(good):]] and all(r["error"] for r in rows[len(good):])
     _, table, _ = run(capsys, "score", str(root), "--top", "3", "-q")
     lines = table.splitlines()
-    assert lines[0].split() == ["Rank", "Score", "File"]
+    assert lines[0].split() == ["Rank", "Score", "Why", "not", "higher", "File"]
     assert [ln.split()[0] for ln in lines[1:4]] == ["1", "2", "3"]
-    assert "±" in lines[1]
+    scores = [int(ln.split()[1]) for ln in lines[1:4]]
+    assert all(0 <= s <= 100 for s in scores) and scores == sorted(scores, reverse=True)
+    assert "±" not in lines[1], "the grid and table show the 0-100 score, not mean ± sd"
     assert f"{len(broken)} file(s) could not be scored" in table
     assert "truncated.jpg: truncated" in table
 

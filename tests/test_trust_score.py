@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import sqlite3
@@ -136,7 +137,7 @@ def test_calibration_is_monotone_within_0_100_and_round_trips(method: str) -> No
     grid = np.linspace(-30, 30, 1001)
     scores = [cal.score(float(v)) for v in grid]
     assert all(0.0 <= s <= 100.0 for s in scores)
-    assert all(b >= a for a, b in zip(scores, scores[1:], strict=False)), "never decreasing"
+    assert all(b >= a for a, b in itertools.pairwise(scores)), "never decreasing"
     assert scores[-1] - scores[0] > 80, "spans the range"
     if method == "platt":
         assert cal.a == pytest.approx(0.5, abs=0.1) and cal.b == pytest.approx(0.3, abs=0.15)
@@ -310,3 +311,27 @@ def test_real_food_photo_scores_spread(shared_data: Path) -> None:
     s = np.asarray(scores, dtype=float)
     assert s.max() - s.min() >= 40, f"a band, not a spread: {np.round(np.sort(s))}"
     assert s.std() >= 10
+
+
+def test_damage_max_photos_keeps_the_same_copies(tmp_path: Path) -> None:
+    for i in range(5):
+        make_jpeg(tmp_path / "imgs" / f"p{i}.jpg", seed=i)
+    full, part = Tasks(), Tasks()
+    full.add_damage(tmp_path / "imgs", per_photo=3, seed=4)
+    part.add_damage(tmp_path / "imgs", per_photo=3, seed=4, max_photos=2)
+    keys = [s.key for s in part.samples]
+    assert len(keys) == 2 * 4 and keys == [s.key for s in full.samples][: len(keys)]
+
+
+def test_export_ranks_and_filters_by_the_0_100_score(tmp_path: Path) -> None:
+    from curator.export import export_top
+
+    d = (0.1,) * 10
+    ranked = [PhotoScore(make_jpeg(tmp_path / "in" / f"p{i}.jpg", seed=i), 6.0 - i, 1.0, d,
+                         score=90.0 - 30 * i, reasons=("blur",) if i else ())
+              for i in range(3)]
+    picks = export_top(ranked, tmp_path / "out", top=3, min_score=50)
+    assert [p.score for p in picks] == [90.0, 60.0]
+    rows = (tmp_path / "out" / "picks.csv").read_text().splitlines()
+    assert rows[0].startswith("rank,score,reasons,ava_mean,ava_sd,file")
+    assert rows[2].split(",")[1:4] == ["60.000", "blur", "5.000"]

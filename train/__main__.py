@@ -75,6 +75,7 @@ class FitArgs:
     pairs_images: Path | None = None
     damage_from: list[Path] = field(default_factory=list)
     damage_per_photo: int = 3
+    damage_max_photos: int | None = None
     yelp: list[Path] = field(default_factory=list)
     labelled: list[Path] = field(default_factory=list)
     calibration: str = "platt"
@@ -199,7 +200,7 @@ def build_tasks(a: FitArgs, rep: Reporter) -> tuple[Tasks, dict[str, str], dict[
     groups = tasks.groups_by_path()
     for d in a.damage_from:
         before = len(tasks.pair_a)
-        tasks.add_damage(d, a.damage_per_photo, a.head.seed, groups)
+        tasks.add_damage(d, a.damage_per_photo, a.head.seed, groups, a.damage_max_photos)
         desc["sources"].append({"kind": "synthetic damage pairs", "folder": str(d),
                                 "pairs": len(tasks.pair_a) - before,
                                 "per_photo": a.damage_per_photo})
@@ -518,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--damage-from", type=Path, action="append", default=[],
                      help="folder of photos to learn 'original beats damaged copy' from")
     src.add_argument("--damage-per-photo", type=int, default=3)
+    src.add_argument("--damage-max-photos", type=int,
+                     help="damage only the first N photos of each --damage-from folder")
     src.add_argument("--yelp", type=Path, action="append", default=[],
                      help="yelp-food folder (labels.csv: file,postworthy,restaurant; images/): "
                           "post-worthy labels, folds grouped by restaurant; repeatable")
@@ -584,6 +587,7 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                    split=ns.split, lists_dir=ns.lists_dir, category=ns.category,
                    ratings=ns.ratings, pairs=ns.pairs, pairs_images=ns.pairs_images,
                    damage_from=ns.damage_from, damage_per_photo=ns.damage_per_photo,
+                   damage_max_photos=ns.damage_max_photos,
                    yelp=ns.yelp, labelled=ns.labelled, calibration=ns.calibration,
                    reason_alpha=ns.reason_alpha, fold_seed=ns.fold_seed,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,

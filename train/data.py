@@ -195,15 +195,19 @@ class Tasks:
                     self.pair_group.append(f"pair:{a.name}|{b.name}")
 
     def add_damage(self, folder: Path, per_photo: int, seed: int,
-                   group_of: dict[Path, str] | None = None) -> None:
+                   group_of: dict[Path, str] | None = None,
+                   max_photos: int | None = None) -> None:
         """For each photo in ``folder``: ``per_photo`` damaged copies it should outrank.
+
+        ``max_photos`` keeps only the first photos in scan order; their copies are the same
+        as without the limit (same draws), so cached features are reused.
 
         A photo already used by another source keeps that source's group, so a fold never
         trains on a photo's damage pairs while testing on the photo's crowd pair.
         """
         rng = random.Random(seed)
         kinds = sorted(damage.KINDS)
-        for path in scan_folder(folder):
+        for path in scan_folder(folder)[:max_photos]:
             group = (group_of or {}).get(path, f"damage:{path}")
             orig = self.photo(path)
             for kind in rng.sample(kinds, min(per_photo, len(kinds))):

@@ -184,7 +184,11 @@ def sampled_inputs(a: Arrays, gen: torch.Generator) -> torch.Tensor:
     gi = torch.randint(0, a.G.shape[1], (s,), generator=gen).to(a.G.device)
     li = torch.randint(0, a.L.shape[1], (s,), generator=gen).to(a.G.device)
     rows = torch.arange(s, device=a.G.device)
-    return torch.cat([a.G[rows, gi], a.L[rows, li]], dim=1)
+    # index_select on the flattened views: the same rows as G[rows, gi], ~10x faster on a CPU
+    # (advanced indexing with two index tensors took most of each epoch).
+    ng, nl = a.G.shape[1], a.L.shape[1]
+    return torch.cat([a.G.reshape(s * ng, -1).index_select(0, rows * ng + gi),
+                      a.L.reshape(s * nl, -1).index_select(0, rows * nl + li)], dim=1)
 
 
 def eval_inputs(a: Arrays) -> torch.Tensor:
