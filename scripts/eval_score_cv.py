@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 
 def _fold_values(report: dict[str, Any], *keys: str) -> list[float]:
@@ -38,12 +42,27 @@ def _ms(values: list[float], pct: bool = False) -> str:
     return f"{m:.1%} ± {s:.1%}" if pct else f"{m:.3f} ± {s:.3f}"
 
 
+def load_report(run: Path) -> dict[str, Any]:
+    """A run's ``report.json``; for a run stopped after its folds (no final fit), the same
+    figures rebuilt from ``folds/fold-*.json``."""
+    if (run / "report.json").is_file():
+        return dict(json.loads((run / "report.json").read_text()))
+    from train.scorefit import fit_score_maps
+
+    folds = [json.loads(f.read_text()) for f in sorted((run / "folds").glob("fold-*.json"))]
+    if not folds:
+        raise SystemExit(f"{run}: neither report.json nor folds/fold-*.json")
+    _, _, doc = fit_score_maps(folds)
+    return {"metrics": {"folds": [f["metrics"] for f in folds],
+                        "score": {k: v for k, v in doc.items() if k != "lines"}}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", type=Path, nargs="+", help="train fit output folders")
     args = ap.parse_args()
-    reports = [json.loads((r / "report.json").read_text()) for r in args.runs]
+    reports = [load_report(r) for r in args.runs]
     rows = [
         ("post-worthy AUC", ("postworthy", "auc"), False),
         ("top 10 % post-worthy", ("postworthy", "top10"), True),

@@ -62,6 +62,10 @@ def test_model_passes_qt_model_tester(qapp: Any, qtmodeltester: Any, tmp_path: P
     qtmodeltester.check(proxy)
 
 
+def core_best(core: list[PhotoScore]) -> float:
+    return max(s.rank_value for s in core)
+
+
 def test_open_folder_ranks_like_the_core_and_lists_broken_files(
     qtbot: Any, window: MainWindow, mixed_folder: tuple[Path, list[str], list[str]]
 ) -> None:
@@ -69,11 +73,14 @@ def test_open_folder_ranks_like_the_core_and_lists_broken_files(
     before = tree_digest(root)
     open_and_wait(qtbot, window, root)
     core = [r for r in Scorer().score(scan_folder(root)) if isinstance(r, PhotoScore)]
-    expected = [str(s.path) for s in sorted(core, key=lambda s: (-s.mean, str(s.path)))]
+    expected = [str(s.path) for s in sorted(core, key=lambda s: (-s.rank_value, str(s.path)))]
     shown = proxy_column(window, Roles.Path)
     assert shown[: len(good)] == expected
     assert proxy_column(window, Roles.Rank)[: len(good)] == list(range(1, len(good) + 1))
-    scores = {str(s.path): s.mean for s in core}
+    scores = {str(s.path): s.rank_value for s in core}
+    assert all(s.score is not None for s in core), "the bundled model gives the 0-100 score"
+    first = window.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"Score {core_best(core):.0f} (rank 1)" in first and "±" not in first
     for path, score in zip(shown, proxy_column(window, Roles.Score), strict=True):
         if path in scores:
             assert score == pytest.approx(scores[path], abs=1e-4)
@@ -105,6 +112,7 @@ def test_sort_and_filter(qtbot: Any, window: MainWindow,
     scores = [s for s in proxy_column(window, Roles.Score) if s is not None]
     threshold = float(np.median(scores))
     window.min_spin.setValue(threshold)
+    threshold = window.min_spin.value()  # whole numbers on the 0-100 scale
     kept = proxy_column(window, Roles.Score)
     assert kept and all(s is not None and s >= threshold - 0.05 for s in kept)
     assert len(kept) < len(good)

@@ -556,6 +556,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--w-binary", type=float, default=d.w_binary,
                    help="post-worthy label loss weight")
     f.add_argument("--w-reasons", type=float, default=d.w_reasons, help="reason heads' weight")
+    f.add_argument("--w-score-crowd", type=float, default=d.w_score_crowd,
+                   help="crowd-pair loss weight on the post-worthy logit")
+    f.add_argument("--w-score-damage", type=float, default=d.w_score_damage,
+                   help="damage-pair loss weight on the post-worthy logit")
     f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     f.add_argument("--finetune", type=int, default=0, metavar="N",
                    help="after the head, fine-tune the backbone's last N blocks on the photos "
@@ -580,7 +584,8 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                            weight_decay=ns.weight_decay, hidden=ns.hidden, dropout=ns.dropout,
                            w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
                            w_spread=ns.w_spread, l2=ns.l2, w_binary=ns.w_binary,
-                           w_reasons=ns.w_reasons,
+                           w_reasons=ns.w_reasons, w_score_crowd=ns.w_score_crowd,
+                           w_score_damage=ns.w_score_damage,
                            seed=ns.seed, device=device)
     return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
                    tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
