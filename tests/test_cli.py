@@ -31,8 +31,8 @@ def test_score_json_ranks_good_files_and_lists_broken_ones(
     photos = doc["photos"]
     assert [p["rank"] for p in photos] == list(range(1, len(good) + 1))
     assert sorted(Path(p["path"]).relative_to(root).as_posix() for p in photos) == good
-    means = [p["mean"] for p in photos]
-    assert means == sorted(means, reverse=True)
+    scores = [p["score"] for p in photos]
+    assert scores == sorted(scores, reverse=True), "ranked by the 0-100 score"
     assert all(p["sd"] > 0 and len(p["distribution"]) == 10 for p in photos)
     assert sorted(Path(e["path"]).name for e in doc["errors"]) == broken
     assert all(e["reason"] for e in doc["errors"])
