@@ -109,6 +109,11 @@ def test_sort_and_filter(qtbot: Any, window: MainWindow,
     names = proxy_column(window, Qt.ItemDataRole.DisplayRole)
     assert names == sorted(names, key=lambda n: n.lower())
     window.sort_combo.setCurrentIndex(int(SortKey.Score))
+    # Generated gradients all score near 0: spread them over 0-100 to test the filter.
+    for i, it in enumerate(it for it in window.model.items() if it.score is not None):
+        window.model.set_result(it.path, 10.0 + 12 * i, it.sd, it.distribution, it.size, None,
+                                it.ava_mean, ("blur",), True)
+    window.model.rerank()
     scores = [s for s in proxy_column(window, Roles.Score) if s is not None]
     threshold = float(np.median(scores))
     window.min_spin.setValue(threshold)

@@ -67,6 +67,10 @@ def summary_text(summary: dict[str, Any]) -> str:
     crowd = get("crowd.weighted_agreement")
     if crowd:
         lines.append(f"agreement with crowd pairs: {crowd['mean']:.1%}")
+    auc, top = get("postworthy.auc"), get("postworthy.top10")
+    if auc and top:
+        lines.append(f"post-worthy photos ranked above the rest (AUC): {auc['mean']:.3f} ± "
+                     f"{auc['sd']:.3f}; best tenth post-worthy: {top['mean']:.0%}")
     return "\n".join(lines) or "no evaluation figures"
 
 
