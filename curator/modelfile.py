@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from curator.fsutil import atomic_write_bytes
 from curator.model import DCNN, SCORE_RANGE, Head, HeadConfig, build_dcnn
 from curator.paths import ModelFileError, default_model_path, file_digest
 from curator.preprocess import Preprocess
+from curator.reasons import OUTPUT_PREFIX, pick_reasons
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,21 @@ class ModelFile:
              if scored else {}) | ({"backbone_state": {k: v.detach().cpu().clone()
                                  for k, v in self.backbone_state.items()}}
              if self.backbone_state else {})
+
+    def read_outputs(self, logits: dict[str, float]) -> tuple[float | None, tuple[str, ...]]:
+        """(0–100 score or None, reasons) from one photo's extra head logits, by output name.
+
+        The score is the calibrated post-worthy probability x 100 (a plain sigmoid if the file
+        has no calibration); reasons are those whose logit reaches the stored threshold.
+        """
+        score = None
+        z = logits.get("postworthy")
+        if z is not None:
+            score = (self.calibration.score(z) if self.calibration is not None
+                     else 100.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
+        reasons = pick_reasons({n[len(OUTPUT_PREFIX):]: v for n, v in logits.items()
+                                if n.startswith(OUTPUT_PREFIX)}, self.reason_thresholds)
+        return score, reasons
 
     def build(self, pretrained: bool = True) -> DCNN:
         """The scoring model this file describes, in eval mode."""

@@ -9,7 +9,6 @@ ahead of inference, bounded so that memory stays flat however large the folder i
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -142,7 +141,6 @@ class Scorer:
         import torch
 
         from curator.model import distribution_stats
-        from curator.reasons import OUTPUT_PREFIX, pick_reasons
 
         model = self._ensure_model()
         mf = self.model_file
@@ -157,14 +155,7 @@ class Scorer:
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
         out = []
         for p, m, s, d, row in zip(photos, mean_l, sd_l, probs_l, extra, strict=True):
-            by_name = dict(zip(names, row, strict=True))
-            score = None
-            if "postworthy" in by_name:
-                z = by_name["postworthy"]
-                score = (mf.calibration.score(z) if mf.calibration is not None
-                         else 100.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
-            reasons = pick_reasons({n[len(OUTPUT_PREFIX):]: v for n, v in by_name.items()
-                                    if n.startswith(OUTPUT_PREFIX)}, mf.reason_thresholds)
+            score, reasons = mf.read_outputs(dict(zip(names, row, strict=True)))
             out.append(PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
                                   score, reasons))
         return out

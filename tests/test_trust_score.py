@@ -344,3 +344,12 @@ def test_export_ranks_and_filters_by_the_0_100_score(tmp_path: Path) -> None:
     rows = (tmp_path / "out" / "picks.csv").read_text().splitlines()
     assert rows[0].startswith("rank,score,reasons,ava_mean,ava_sd,file")
     assert rows[2].split(",")[1:4] == ["60.000", "blur", "5.000"]
+
+
+def test_model_file_reads_score_and_reasons_from_logits() -> None:
+    mf = _scored_model_file()  # Platt a=0.8, b=-0.1; thresholds blur 1.5, dark 2.5, ...
+    score, reasons = mf.read_outputs({"postworthy": 0.0, "reason:blur": 2.0,
+                                      "reason:dark": 2.0, "reason:noisy": 99.0})
+    assert score == pytest.approx(100 / (1 + np.exp(0.1)))
+    assert reasons == ("noisy", "blur")
+    assert mf.read_outputs({"reason:blur": 0.0}) == (None, ())
