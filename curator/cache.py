@@ -35,7 +35,10 @@ from curator.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+#: 2: rows carry the 0–100 ``score`` and the ``reasons``.  They live in a new table
+#: (``photo_scores``): version-1 rows (table ``scores``) have neither, so they are never read
+#: again (their photos are rescored once) instead of being misread as "no score, no reasons".
+SCHEMA_VERSION = 2
 _CHUNK = 500  # stay far below SQLite's host-parameter limit
 #: How long to wait for another process's lock before going on without the cache (seconds).
 BUSY_WAIT_S = 3.0
@@ -95,6 +98,8 @@ class CachedScore:
     width: int | None
     height: int | None
     error: str | None
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,11 +194,11 @@ class ScoreCache:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(
-            """CREATE TABLE IF NOT EXISTS scores (
+            """CREATE TABLE IF NOT EXISTS photo_scores (
                 path TEXT NOT NULL, model TEXT NOT NULL,
                 size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                 mean REAL, sd REAL, dist TEXT, width INTEGER, height INTEGER, error TEXT,
-                updated REAL NOT NULL,
+                updated REAL NOT NULL, score REAL, reasons TEXT,
                 PRIMARY KEY (path, model))"""
         )
         # Near-duplicate embeddings live beside the scores, keyed the same way (the model
@@ -207,7 +212,9 @@ class ScoreCache:
                 PRIMARY KEY (path, model))"""
         )
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a write: only when needed
+            # Writes only when needed (a read-only or busy cache still opens for reading).
+            conn.execute("DROP TABLE IF EXISTS scores")  # version 1 rows: no score, no reasons
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return conn
 
     def _bypass(self, exc: sqlite3.Error, doing: str) -> None:
@@ -266,10 +273,12 @@ class ScoreCache:
         if self.bypassed is not None:
             return found
         try:
-            rows = self._valid_rows("scores", "mean, sd, dist, width, height, error", keys, model)
-            for key, (mean, sd, dist, width, height, error) in rows:
+            rows = self._valid_rows(
+                "photo_scores", "mean, sd, dist, width, height, error, score, reasons", keys, model)
+            for key, (mean, sd, dist, width, height, error, score, why) in rows:
                 found[key] = CachedScore(
-                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error
+                    mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error,
+                    score, tuple(json.loads(why)) if why else (),
                 )
         except sqlite3.Error as exc:
             self._bypass(exc, "reading")
@@ -284,7 +293,8 @@ class ScoreCache:
             (
                 db_key(k.path), model, k.size, k.mtime_ns, v.mean, v.sd,
                 json.dumps([round(p, 6) for p in v.distribution]) if v.distribution else None,
-                v.width, v.height, v.error, now,
+                v.width, v.height, v.error, now, v.score,
+                json.dumps(list(v.reasons)) if v.reasons else None,
             )
             for k, v in items
         ]
@@ -293,7 +303,7 @@ class ScoreCache:
         try:
             with self._transaction():
                 self._conn.executemany(
-                    "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+                    "INSERT OR REPLACE INTO photo_scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
                 )
         except sqlite3.Error as exc:
             self._bypass(exc, "saving scores")
@@ -347,8 +357,8 @@ class ScoreCache:
 
     def count(self, model: str | None = None) -> int:
         if model is None:
-            return int(self._conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
-        q = "SELECT COUNT(*) FROM scores WHERE model = ?"
+            return int(self._conn.execute("SELECT COUNT(*) FROM photo_scores").fetchone()[0])
+        q = "SELECT COUNT(*) FROM photo_scores WHERE model = ?"
         return int(self._conn.execute(q, (model,)).fetchone()[0])
 
 

@@ -49,7 +49,8 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="curator", description="Rank food and drink photos by aesthetic appeal."
+        prog="curator", description="Rank food and drink photos: the score (0-100) is the "
+        "chance a food-photo editor would post the photo; reasons say what holds one back."
     )
     parser.add_argument("--version", action="version", version=f"curator {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scoring_options(ex)
     ex.add_argument("--top", type=int, default=10, help="how many photos (default 10)")
     ex.add_argument("--to", type=Path, required=True, dest="dest", help="destination folder")
-    ex.add_argument("--min-score", type=float, help="skip photos scoring below this")
+    ex.add_argument("--min-score", type=float, help="skip photos scoring below this (0-100)")
     ex.add_argument("--rank-prefix", action="store_true",
                     help="name copies '01 pizza.jpg', '02 …' so a file manager lists them "
                          "best first")
@@ -119,7 +120,13 @@ def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
     return {
         "rank": rank_no,
         **_path_fields(s.path),
-        "mean": round(s.mean, 4),
+        # 0-100: the calibrated chance a food-photo editor would post it (null only for
+        # model files without a post-worthy output).
+        "score": None if s.score is None else round(s.score, 2),
+        "reasons": list(s.reasons),
+        "ava_mean": round(s.mean, 4),
+        "ava_sd": round(s.sd, 4),
+        "mean": round(s.mean, 4),  # kept for scripts written against earlier versions
         "sd": round(s.sd, 4),
         "distribution": [round(p, 5) for p in s.distribution],
         "width": s.width,
@@ -151,21 +158,23 @@ def print_results(
         return
     if args.csv:
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["rank", "score", "sd", "path", "width", "height", "error", "group",
-                    "group_best"])
+        w.writerow(["rank", "score", "reasons", "ava_mean", "ava_sd", "path", "width", "height",
+                    "error", "group", "group_best"])
         for i, s in enumerate(shown, 1):
-            w.writerow([i, f"{s.mean:.4f}", f"{s.sd:.4f}", path_text(s.path), s.width, s.height,
-                        "", groups.group_of[s.path], int(groups.is_best(s.path))])
+            w.writerow([i, "" if s.score is None else f"{s.score:.2f}", ";".join(s.reasons),
+                        f"{s.mean:.4f}", f"{s.sd:.4f}", path_text(s.path), s.width, s.height, "",
+                        groups.group_of[s.path], int(groups.is_best(s.path))])
         for e in errors:
-            w.writerow(["", "", "", path_text(e.path), "", "", e.reason, "", ""])
+            w.writerow(["", "", "", "", "", path_text(e.path), "", "", e.reason, "", ""])
         for k in _skipped(args):
-            w.writerow(["", "", "", path_text(k.path), "", "", f"not scored: {k.reason}", "",
-                        ""])
+            w.writerow(["", "", "", "", "", path_text(k.path), "", "", f"not scored: {k.reason}",
+                        "", ""])
         return
     root = args.folder
-    out.write(f"{'Rank':>4}  {'Score':<11}  File\n")
+    out.write(f"{'Rank':>4}  {'Score':>5}  {'Why not higher':<22}  File\n")
     for i, s in enumerate(shown, 1):
-        out.write(f"{i:>4}  {s.mean:4.2f} ± {s.sd:4.2f}  {_display_path(s.path, root)}\n")
+        out.write(f"{i:>4}  {_score_text(s):>5}  {', '.join(s.reasons) or '-':<22}  "
+                  f"{_display_path(s.path, root)}\n")
     cached = sum(1 for r in results if isinstance(r, PhotoScore) and r.cached)
     rate = len(results) / elapsed if elapsed > 0 else 0.0
     out.write(
@@ -210,6 +219,11 @@ def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) 
     return written
 
 
+def _score_text(s: PhotoScore) -> str:
+    """The score as people read it: a whole number 0–100 (AVA-style mean for old models)."""
+    return f"{s.score:.0f}" if s.score is not None else f"{s.mean:.2f}"
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
     print_results(args, scorer, results, elapsed)
@@ -234,8 +248,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep)
     for p in report:
-        print(f"{p.rank:>4}  {p.score:4.2f} ± {p.sd:4.2f}  {path_text(p.source)} -> "
-              f"{path_text(p.dest)}")
+        why = f" ({', '.join(p.reasons)})" if p.reasons else ""
+        print(f"{p.rank:>4}  {p.score:5.1f}{why}  {path_text(p.source)} -> {path_text(p.dest)}")
     for f in report.failures:
         print(f"   -  not copied: {path_text(f.source)}: {f.reason}")
     if args.xmp:

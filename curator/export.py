@@ -39,7 +39,11 @@ from curator.score import PhotoScore
 log = logging.getLogger(__name__)
 
 PICKS_CSV = "picks.csv"
-PICKS_COLUMNS = ["rank", "score", "sd", "file", "source", "exported_at"]
+#: ``score``: the 0–100 score the photos were ranked by (the AVA-style mean for model files
+#: without one); ``reasons``: its flaw keys, ``;``-separated; ``ava_mean``/``ava_sd``: the
+#: AVA-style vote mean and spread.
+PICKS_COLUMNS = ["rank", "score", "reasons", "ava_mean", "ava_sd", "file", "source",
+                 "exported_at"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class ExportedPick:
     sd: float
     source: Path
     dest: Path
+    mean: float = 0.0
+    reasons: tuple[str, ...] = ()
 
 
 class ExportError(RuntimeError):
@@ -166,14 +172,15 @@ def select_top(
     ranked: Sequence[PhotoScore], top: int, min_score: float | None = None,
     keep: Callable[[PhotoScore], bool] | None = None,
 ) -> list[tuple[int, PhotoScore]]:
-    """(rank, photo) for the best ``top`` photos at or above ``min_score``; rank is 1-based.
+    """(rank, photo) for the best ``top`` photos at or above ``min_score`` (on the ranking
+    score: 0–100, or the AVA-style mean for model files without one); rank is 1-based.
 
     ``keep`` filters after ranking (e.g. one photo per near-duplicate group), so a photo keeps
     its rank in the whole folder.
     """
     picks = [(i + 1, s) for i, s in enumerate(ranked)]
     if min_score is not None:
-        picks = [(r, s) for r, s in picks if s.mean >= min_score]
+        picks = [(r, s) for r, s in picks if s.rank_value >= min_score]
     if keep is not None:
         picks = [(r, s) for r, s in picks if keep(s)]
     return picks[: max(0, top)]
@@ -314,7 +321,7 @@ def export_top(
             report.stopped = (f"{_os_reason(exc)} while copying {path_text(s.path.name)} "
                               f"(nothing partial was left)")
             break
-        pick = ExportedPick(rank_no, s.mean, s.sd, s.path, dest)
+        pick = ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons)
         try:
             append_picks_csv(dest_dir / PICKS_CSV, [pick], stamp)
         except OSError as exc:
@@ -332,6 +339,13 @@ def export_top(
     return report
 
 
+def _header(old: bytes) -> list[str] | None:
+    """The column names of an existing ``picks.csv`` (None when it has no Curator header)."""
+    first = old.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    names = next(csv.reader([first]), [])
+    return names if names[:1] == ["rank"] and "file" in names else None
+
+
 def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | None = None) -> None:
     """Rewrite ``picks.csv`` atomically with its old bytes followed by the new rows.
 
@@ -341,12 +355,17 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
     old = path.read_bytes() if path.exists() else b""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    # New rows follow the header already there (an older Curator's columns stay readable).
+    columns = _header(old) or PICKS_COLUMNS
     if not old:
         writer.writerow(PICKS_COLUMNS)
     stamp = stamp or datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
-        writer.writerow([p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", path_text(p.dest.name),
-                         path_text(os.path.abspath(p.source)), stamp])
+        row = {"rank": p.rank, "score": f"{p.score:.3f}", "reasons": ";".join(p.reasons),
+               "ava_mean": f"{p.mean:.3f}", "ava_sd": f"{p.sd:.3f}", "sd": f"{p.sd:.3f}",
+               "file": path_text(p.dest.name), "source": path_text(os.path.abspath(p.source)),
+               "exported_at": stamp}
+        writer.writerow([row.get(c, "") for c in columns])
     if old and not old.endswith(b"\n"):
         old += b"\n"
     atomic_write_bytes(path, old + buf.getvalue().encode("utf-8"))

@@ -31,9 +31,21 @@ class HeadConfig:
     hidden: int = 128
     bins: int = BINS
     dropout: float = 0.2
+    #: Names of extra logits after the ``bins`` vote logits, read from the same features by
+    #: the same last layer (so they cost no second pass): ``"postworthy"`` (the log-odds that
+    #: a food-photo editor would post the photo) and ``"reason:<key>"`` (log-odds that the
+    #: photo shows flaw ``<key>``, see ``curator.reasons``).  Empty in older model files.
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the last layer: vote bins plus the named extra logits."""
+        return self.bins + len(self.outputs)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["outputs"] = list(self.outputs)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HeadConfig:
@@ -42,6 +54,7 @@ class HeadConfig:
             hidden=int(d["hidden"]),
             bins=int(d["bins"]),
             dropout=float(d["dropout"]),
+            outputs=tuple(str(o) for o in d.get("outputs", ())),
         )
 
 
@@ -54,13 +67,24 @@ class Head(nn.Module):
         layers: list[nn.Module] = [nn.BatchNorm1d(cfg.in_features), nn.Dropout(cfg.dropout)]
         if cfg.hidden > 0:
             layers += [nn.Linear(cfg.in_features, cfg.hidden), nn.ReLU(inplace=True),
-                       nn.BatchNorm1d(cfg.hidden), nn.Linear(cfg.hidden, cfg.bins)]
-        else:  # hidden=0: a linear head (standardised features -> 10 logits)
-            layers.append(nn.Linear(cfg.in_features, cfg.bins))
+                       nn.BatchNorm1d(cfg.hidden), nn.Linear(cfg.hidden, cfg.n_outputs)]
+        else:  # hidden=0: a linear head (standardised features -> 10 logits + extras)
+            layers.append(nn.Linear(cfg.in_features, cfg.n_outputs))
         self.net = nn.Sequential(*layers)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(N, in_features) -> (N, bins + len(outputs)) logits: votes first, then extras."""
         return self.net(features)
+
+    def vote_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """The ``bins`` vote-distribution logits of a ``forward`` output: (N, bins)."""
+        return logits[:, : self.cfg.bins]
+
+    def output(self, logits: torch.Tensor, name: str) -> torch.Tensor | None:
+        """The named extra logit of a ``forward`` output, (N,), or None if this head lacks it."""
+        if name not in self.cfg.outputs:
+            return None
+        return logits[:, self.cfg.bins + self.cfg.outputs.index(name)]
 
 
 def distribution_stats(probs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,7 +132,7 @@ class DCNN(nn.Module):
         return torch.cat([f[:n], f[n:]], dim=1)
 
     def forward(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:
-        """Vote-distribution logits, (N, bins)."""
+        """Head logits, (N, bins + extra outputs): vote bins first (see ``Head.output``)."""
         return self.head(self.features(global_u8, local_u8))
 
 

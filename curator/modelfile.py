@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,12 @@ from typing import Any
 import torch
 
 from curator.backbones import get_spec
+from curator.calibration import Calibration
 from curator.fsutil import atomic_write_bytes
 from curator.model import DCNN, SCORE_RANGE, Head, HeadConfig, build_dcnn
 from curator.paths import ModelFileError, default_model_path, file_digest
 from curator.preprocess import Preprocess
+from curator.reasons import OUTPUT_PREFIX, pick_reasons
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,11 @@ __all__ = [
 FORMAT_VERSION = 1
 #: Version 2 adds ``backbone_state``: a backbone fine-tuned by ``train --finetune``.
 FINETUNED_FORMAT_VERSION = 2
-READABLE_VERSIONS = (FORMAT_VERSION, FINETUNED_FORMAT_VERSION)
+#: Version 3: the head has extra outputs (``HeadConfig.outputs``: the post-worthy logit and the
+#: reasons), with ``calibration`` (logit -> 0-100 score) and ``reason_thresholds``.  Older
+#: Curators refuse it with a clear message instead of misreading the wider head.
+SCORED_FORMAT_VERSION = 3
+READABLE_VERSIONS = (FORMAT_VERSION, FINETUNED_FORMAT_VERSION, SCORED_FORMAT_VERSION)
 ARCH = "dcnn"
 
 
@@ -55,10 +62,21 @@ class ModelFile:
     metrics: dict[str, Any] = field(default_factory=dict)
     #: Inference-form (batch norm folded) backbone weights, only when fine-tuned.
     backbone_state: dict[str, torch.Tensor] | None = None
+    #: Post-worthy logit -> calibrated probability; None in files without that output.
+    calibration: Calibration | None = None
+    #: Logit threshold of each reason key the head reads (``curator.reasons``).
+    reason_thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def format_version(self) -> int:
+        if self.head_config.outputs or self.calibration or self.reason_thresholds:
+            return SCORED_FORMAT_VERSION
+        return FINETUNED_FORMAT_VERSION if self.backbone_state else FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        scored = self.format_version == SCORED_FORMAT_VERSION
         return {
-            "format_version": FINETUNED_FORMAT_VERSION if self.backbone_state else FORMAT_VERSION,
+            "format_version": self.format_version,
             "arch": ARCH,
             "backbone": self.backbone,
             "config": {"head": self.head_config.to_dict(), "preprocess": self.preprocess.to_dict()},
@@ -66,9 +84,26 @@ class ModelFile:
             "score_range": list(self.score_range),
             "training": plain(self.training),
             "metrics": plain(self.metrics),
-        } | ({"backbone_state": {k: v.detach().cpu().clone()
+        } | ({"calibration": plain(self.calibration.to_dict()) if self.calibration else None,
+              "reason_thresholds": {str(k): float(v) for k, v in self.reason_thresholds.items()}}
+             if scored else {}) | ({"backbone_state": {k: v.detach().cpu().clone()
                                  for k, v in self.backbone_state.items()}}
              if self.backbone_state else {})
+
+    def read_outputs(self, logits: dict[str, float]) -> tuple[float | None, tuple[str, ...]]:
+        """(0–100 score or None, reasons) from one photo's extra head logits, by output name.
+
+        The score is the calibrated post-worthy probability x 100 (a plain sigmoid if the file
+        has no calibration); reasons are those whose logit reaches the stored threshold.
+        """
+        score = None
+        z = logits.get("postworthy")
+        if z is not None:
+            score = (self.calibration.score(z) if self.calibration is not None
+                     else 100.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
+        reasons = pick_reasons({n[len(OUTPUT_PREFIX):]: v for n, v in logits.items()
+                                if n.startswith(OUTPUT_PREFIX)}, self.reason_thresholds)
+        return score, reasons
 
     def build(self, pretrained: bool = True) -> DCNN:
         """The scoring model this file describes, in eval mode."""
@@ -123,6 +158,10 @@ def load_model_file(path: Path) -> ModelFile:
             training=dict(raw.get("training", {})),
             metrics=dict(raw.get("metrics", {})),
             backbone_state=dict(raw["backbone_state"]) if "backbone_state" in raw else None,
+            calibration=(Calibration.from_dict(raw["calibration"])
+                         if raw.get("calibration") else None),
+            reason_thresholds={str(k): float(v)
+                               for k, v in (raw.get("reason_thresholds") or {}).items()},
         )
         # Catch a head/state mismatch now, not halfway through a scan.
         Head(mf.head_config).load_state_dict(mf.head_state)

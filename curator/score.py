@@ -31,7 +31,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PhotoScore:
-    """A scored photo: mean AVA-style score (1–10) and the spread of the predicted votes."""
+    """A scored photo.
+
+    ``score`` (0–100) is the user-facing number and the ranking key: the calibrated chance
+    that a food-photo editor would post this photo (None for model files without a post-worthy
+    output; those rank by ``mean``).  ``reasons`` are flaw keys from ``curator.reasons.REASONS``,
+    strongest first, empty when there is nothing to say.  ``mean`` (1–10) and ``sd`` are the
+    AVA-style vote mean and spread of the predicted ``distribution`` (secondary detail).
+    """
 
     path: Path
     mean: float
@@ -45,6 +52,15 @@ class PhotoScore:
     #: EXIF capture time (seconds, camera-local clock); see ``curator.groups``.
     embedding: Any = field(default=None, compare=False, repr=False)
     captured: float | None = field(default=None, compare=False)
+    #: The calibrated 0–100 chance an editor would post it (None: an older model file) and
+    #: the reasons it is not higher (``curator.reasons`` vocabulary).
+    score: float | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def rank_value(self) -> float:
+        """What ranking and minimum-score filters use: ``score`` (0–100), else ``mean``."""
+        return self.score if self.score is not None else self.mean
 
 
 @dataclass(frozen=True)
@@ -64,10 +80,10 @@ CancelFn = Callable[[], bool]
 def ranking_score(s: PhotoScore) -> float:
     """The number photos are ranked by, higher is better.
 
-    The one place that says which field ranks: AVA ``mean`` today; the 0–100 ``score`` once
-    the calibrated score lands (grouping, culling bands and export all go through here).
+    The one place that says which field ranks: the calibrated 0–100 ``score``, or the AVA
+    ``mean`` for an older model file (grouping, culling bands and export all go through here).
     """
-    return s.mean
+    return s.rank_value
 
 
 def rank(results: Iterable[Result]) -> list[PhotoScore]:
@@ -143,20 +159,25 @@ class Scorer:
         from curator.model import distribution_stats
 
         model = self._ensure_model()
+        mf = self.model_file
         g = torch.from_numpy(np.stack([p.global_view for p in photos])).to(self._device)
         loc = torch.from_numpy(np.stack([p.local_view for p in photos])).to(self._device)
         with torch.inference_mode():
-            feats = model.features(g, loc)  # one backbone pass feeds the head and the groups
-            probs = model.head(feats).float().softmax(-1)
+            feats = model.features(g, loc)  # one backbone pass: votes, score, reasons, groups
+            logits = model.head(feats).float()
+            probs = model.head.vote_logits(logits).softmax(-1)
             mean, sd = distribution_stats(probs)
         emb = embedding_from_features(feats.float().cpu().numpy(),
                                      self.model_file.head_config.in_features // 2)
+        extra = logits[:, model.head.cfg.bins :].cpu().tolist()
+        names = model.head.cfg.outputs
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
-        return [
-            PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
-                       e, capture_time(p.path))
-            for p, m, s, d, e in zip(photos, mean_l, sd_l, probs_l, emb, strict=True)
-        ]
+        out = []
+        for p, m, s, d, row, e in zip(photos, mean_l, sd_l, probs_l, extra, emb, strict=True):
+            score, reasons = mf.read_outputs(dict(zip(names, row, strict=True)))
+            out.append(PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
+                                  e, capture_time(p.path), score, reasons))
+        return out
 
     # -- scoring -------------------------------------------------------------------------------
     def score(
@@ -253,11 +274,12 @@ def _from_cache(path: Path, c: CachedScore, e: CachedEmbedding | None = None) ->
     return PhotoScore(
         path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True,
         embedding=e.vector if e else None, captured=e.captured if e else None,
+        score=c.score, reasons=c.reasons,
     )
 
 
 def _score_entry(s: PhotoScore) -> CachedScore:
-    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None)
+    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None, s.score, s.reasons)
 
 
 def _error_entry(e: PhotoError) -> CachedScore:

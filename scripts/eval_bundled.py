@@ -4,7 +4,9 @@
    against its own blurred,
    darkened, blown-out, noisy, heavily compressed, badly cropped and tilted copy; prints the
    share of pairs where the original scores higher, per kind of damage.
-2. Crowd check: the 295 food-photo pairs in ``../shared/data/food-pairs``; prints agreement
+2. Reasons check: on the same damaged copies, the share given the matching reason (blur for
+   the blurred copy, ...), per kind; on the undamaged originals, the share given no reason.
+3. Crowd check: the 295 food-photo pairs in ``../shared/data/food-pairs``; prints agreement
    with the ~125-person majority, weighted by the vote margin |p - 0.5| (flagged in-sample
    when the model was trained on them).
 
@@ -27,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from curator.paths import default_model_path  # noqa: E402
+from curator.reasons import FROM_DAMAGE  # noqa: E402
 from curator.score import PhotoScore, Scorer  # noqa: E402
 from train import damage  # noqa: E402
 
@@ -38,10 +41,11 @@ SEVERITY = 0.5
 
 
 def score_map(scorer: Scorer, paths: list[Path]) -> dict[Path, float]:
-    return {r.path: r.mean for r in scorer.score(paths) if isinstance(r, PhotoScore)}
+    """Each photo's ranking value: the 0–100 score (the AVA-style mean for old model files)."""
+    return {r.path: r.rank_value for r in scorer.score(paths) if isinstance(r, PhotoScore)}
 
 
-def damage_check(scorer: Scorer, tmp: Path) -> dict[str, float]:
+def damage_check(scorer: Scorer, tmp: Path) -> tuple[dict[str, float], dict[str, float]]:
     originals = sorted((DATA / "food-photos").glob("*.jpg"))
     made: dict[str, list[tuple[Path, Path]]] = {k: [] for k in damage.KINDS}
     for src in originals:
@@ -51,10 +55,19 @@ def damage_check(scorer: Scorer, tmp: Path) -> dict[str, float]:
             rng = random.Random(f"eval:{src.name}:{kind}")
             damage.apply(kind, im, SEVERITY, rng).save(out)
             made[kind].append((src, out))
-    scores = score_map(scorer, originals + [d for v in made.values() for _, d in v])
+    results = {r.path: r for r in scorer.score(originals + [d for v in made.values()
+                                                             for _, d in v])
+               if isinstance(r, PhotoScore)}
+    scores = {p: r.rank_value for p, r in results.items()}
     acc = {k: float(np.mean([scores[o] > scores[d] for o, d in v])) for k, v in made.items()}
     acc["all"] = float(np.mean([scores[o] > scores[d] for v in made.values() for o, d in v]))
-    return acc
+    why = {k: float(np.mean([FROM_DAMAGE[k] in results[d].reasons for _, d in v]))
+           for k, v in made.items()}
+    why["all"] = float(np.mean([FROM_DAMAGE[k] in results[d].reasons
+                                for k, v in made.items() for _, d in v]))
+    why["originals with no reason"] = float(np.mean([not results[o].reasons
+                                                     for o in originals]))
+    return acc, why
 
 
 def crowd_check(scorer: Scorer) -> tuple[float, float, int]:
@@ -84,11 +97,15 @@ def main() -> None:
     args = ap.parse_args()
     scorer = Scorer(args.model)  # no cache: a clean measurement
     with tempfile.TemporaryDirectory() as tmp:
-        acc = damage_check(scorer, Path(tmp))
+        acc, why = damage_check(scorer, Path(tmp))
     print(f"model: {args.model}")
     print("damage check (original above its damaged copy, 20 food photos per kind):")
     for k, v in acc.items():
         print(f"  {k:<10} {v:6.1%}")
+    if scorer.model_file.reason_thresholds:
+        print("reasons check (the matching reason given on the damaged copy; originals):")
+        for k, v in why.items():
+            print(f"  {k:<10} {v:6.1%}")
     weighted, plain, n = crowd_check(scorer)
     sources = scorer.model_file.training.get("data", {}).get("sources", [])
     seen = any(src.get("kind") == "crowd pairs" for src in sources)

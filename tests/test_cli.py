@@ -31,8 +31,8 @@ def test_score_json_ranks_good_files_and_lists_broken_ones(
     photos = doc["photos"]
     assert [p["rank"] for p in photos] == list(range(1, len(good) + 1))
     assert sorted(Path(p["path"]).relative_to(root).as_posix() for p in photos) == good
-    means = [p["mean"] for p in photos]
-    assert means == sorted(means, reverse=True)
+    scores = [p["score"] for p in photos]
+    assert scores == sorted(scores, reverse=True), "ranked by the 0-100 score"
     assert all(p["sd"] > 0 and len(p["distribution"]) == 10 for p in photos)
     assert sorted(Path(e["path"]).name for e in doc["errors"]) == broken
     assert all(e["reason"] for e in doc["errors"])
@@ -53,9 +53,11 @@ def test_score_csv_and_table(
     assert [r["error"] for r in rows[len(good):]] and all(r["error"] for r in rows[len(good):])
     _, table, _ = run(capsys, "score", str(root), "--top", "3", "-q")
     lines = table.splitlines()
-    assert lines[0].split() == ["Rank", "Score", "File"]
+    assert lines[0].split() == ["Rank", "Score", "Why", "not", "higher", "File"]
     assert [ln.split()[0] for ln in lines[1:4]] == ["1", "2", "3"]
-    assert "±" in lines[1]
+    scores = [int(ln.split()[1]) for ln in lines[1:4]]
+    assert all(0 <= s <= 100 for s in scores) and scores == sorted(scores, reverse=True)
+    assert "±" not in lines[1], "the grid and table show the 0-100 score, not mean ± sd"
     assert f"{len(broken)} file(s) could not be scored" in table
     assert "truncated.jpg: truncated" in table
 

@@ -44,7 +44,7 @@ def test_export_twice_into_same_folder_loses_nothing(tmp_path: Path) -> None:
     assert [r["rank"] for r in rows] == ["1", "2", "3", "4"] * 2
     assert {r["file"] for r in rows} == set(names)
     assert rows[0]["source"] == os.path.abspath(ranked[0].path)
-    assert float(rows[0]["score"]) == 8.0 and float(rows[0]["sd"]) == 1.0
+    assert float(rows[0]["score"]) == 8.0 and float(rows[0]["ava_sd"]) == 1.0
     assert not [f for f in dest.iterdir() if f.name.startswith(".")], "no temp files left"
 
 

@@ -173,8 +173,9 @@ def test_export_onto_a_real_small_file_system(
                       capture_output=True).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
+        # --all-in-group: four noise images look alike to the model (one near-duplicate group).
         code, out, err = run(capsys, "export", str(src), "--top", "4", "--to", str(dest),
-                             "--no-cache", "-q")
+                             "--no-cache", "-q", "--all-in-group")
         copied = sorted(p.name for p in dest.iterdir() if p.suffix == ".jpg")
         assert code == 1 and "Stopped: the destination is full" in out and "Traceback" not in err
         assert 1 <= len(copied) < 4
@@ -384,7 +385,7 @@ def test_odd_file_names_are_cache_keys_and_json_csv_entries(
     assert sorted(r["path"] for r in rows) == sorted(by_text)
     dest = tmp_path / "picks"
     code, out, _ = run(capsys, "export", str(src), "--top", "8", "--to", str(dest),
-                       "--cache-dir", str(cache), "-q")
+                       "--cache-dir", str(cache), "-q", "--all-in-group")
     assert code == 0
     picks = _rows(dest)  # valid UTF-8
     assert sorted(r["source"] for r in picks) == sorted(by_text)

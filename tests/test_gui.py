@@ -66,6 +66,10 @@ def test_model_passes_qt_model_tester(qapp: Any, qtmodeltester: Any, tmp_path: P
     qtmodeltester.check(proxy)
 
 
+def core_best(core: list[PhotoScore]) -> float:
+    return max(s.rank_value for s in core)
+
+
 def test_open_folder_ranks_like_the_core_and_lists_broken_files(
     qtbot: Any, window: MainWindow, mixed_folder: tuple[Path, list[str], list[str]]
 ) -> None:
@@ -73,11 +77,14 @@ def test_open_folder_ranks_like_the_core_and_lists_broken_files(
     before = tree_digest(root)
     open_and_wait(qtbot, window, root)
     core = [r for r in Scorer().score(scan_folder(root)) if isinstance(r, PhotoScore)]
-    expected = [str(s.path) for s in sorted(core, key=lambda s: (-s.mean, str(s.path)))]
+    expected = [str(s.path) for s in sorted(core, key=lambda s: (-s.rank_value, str(s.path)))]
     shown = proxy_column(window, Roles.Path)
     assert shown[: len(good)] == expected
     assert proxy_column(window, Roles.Rank)[: len(good)] == list(range(1, len(good) + 1))
-    scores = {str(s.path): s.mean for s in core}
+    scores = {str(s.path): s.rank_value for s in core}
+    assert all(s.score is not None for s in core), "the bundled model gives the 0-100 score"
+    first = window.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"Score {core_best(core):.0f} (rank 1)" in first and "±" not in first
     for path, score in zip(shown, proxy_column(window, Roles.Score), strict=True):
         if path in scores:
             assert score == pytest.approx(scores[path], abs=1e-4)
@@ -106,9 +113,14 @@ def test_sort_and_filter(qtbot: Any, window: MainWindow,
     names = proxy_column(window, Qt.ItemDataRole.DisplayRole)
     assert names == sorted(names, key=lambda n: n.lower())
     window.sort_combo.setCurrentIndex(int(SortKey.Score))
+    # Generated gradients all score near 0: spread them over 0-100 to test the filter.
+    for i, it in enumerate(it for it in window.model.items() if it.score is not None):
+        window.model.set_result(it.path, 10.0 + 12 * i, it.sd, it.distribution, it.size, None,
+                                it.ava_mean, ("blur",), True)
+    window.model.rerank()
     scores = [s for s in proxy_column(window, Roles.Score) if s is not None]
     window.min_spin.setValue(float(np.median(scores)))
-    threshold = window.min_spin.value()  # as the control shows it (one decimal)
+    threshold = window.min_spin.value()  # as the control shows it (whole numbers, 0-100)
     kept = proxy_column(window, Roles.Score)
     # The filter compares the displayed (rounded) number: "5.1" passes a minimum of 5.1.
     assert kept and all(s is not None and shown_score(s) >= threshold for s in kept)

@@ -11,6 +11,7 @@ from curator.backbones import BackboneError, build_backbone, get_spec
 from curator.model import HeadConfig, build_dcnn, distribution_stats
 from curator.modelfile import ModelFile, load_model_file, save_model_file
 from curator.paths import BUNDLED_MODEL, ModelFileError, file_digest
+from curator.reasons import REASONS
 
 
 def test_distribution_stats() -> None:
@@ -146,11 +147,15 @@ def test_bundled_model_comes_from_a_real_training_run() -> None:
     sources = mf.training["data"]["sources"]
     assert any(s["kind"] == "AVA" and s["images"] > 0 for s in sources)
     summary = mf.metrics["summary"]
-    assert {"ava.srcc", "ava.l1", "ava.l1_naive"} <= set(summary)
+    assert {"ava.srcc", "ava.l1", "ava.l1_naive", "postworthy.auc"} <= set(summary)
+    assert any(s["kind"].startswith("post-worthy labels") for s in sources)
+    assert mf.calibration is not None and set(mf.reason_thresholds) == set(REASONS)
     # The card states the figures stored in the file.
     card = (BUNDLED_MODEL.parent / "MODEL_CARD.md").read_text()
     assert f"{summary['ava.srcc']['mean']:.3f}" in card
     assert f"{summary['ava.l1']['mean']:.3f}" in card
+    assert f"{summary['postworthy.auc']['mean']:.3f}" in card
+    assert f"{mf.metrics['score']['calibration']['ece']:.3f}" in card
     # Not a collapsed head: predictions vary from photo to photo.
     assert summary["ava.pred_sd"]["mean"] > 0.02
 

@@ -3,6 +3,8 @@
     python -m train fit --ava-root ../shared/data/ava-sample --all --out runs/ava85
     python -m train fit --ava-root AVA --tag 40 --split seed --out runs/food
     python -m train fit --ratings my_photos/ratings.csv --out runs/mine
+    python -m train fit --yelp ../shared/data/yelp-food --out runs/yelp
+    python -m train fit --labelled my_photos/ --out runs/mine   # good/ + bad/ sub-folders
     python -m train export runs/ava85 --to assets/model.pt
 
 ``--progress json`` prints one JSON object per line on stdout (for the app's Retrain dialog).
@@ -41,9 +43,11 @@ from train.fit import (
     group_folds,
     make_arrays,
     predict,
+    predict_outputs,
     split_indices,
 )
 from train.plot import write_report_plot
+from train.scorefit import fit_score_maps
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,14 @@ class FitArgs:
     pairs_images: Path | None = None
     damage_from: list[Path] = field(default_factory=list)
     damage_per_photo: int = 3
+    damage_max_photos: int | None = None
+    yelp: list[Path] = field(default_factory=list)
+    labelled: list[Path] = field(default_factory=list)
+    calibration: str = "platt"
+    #: Share of photos without a flaw that may be given it (each reason's threshold).
+    reason_alpha: float = 0.03
+    #: Seed of the fold draw only (default: --seed); features and damage stay the same.
+    fold_seed: int | None = None
     backbone: str = DEFAULT_BACKBONE
     crops: int = 4
     folds: int = 5
@@ -166,6 +178,20 @@ def build_tasks(a: FitArgs, rep: Reporter) -> tuple[Tasks, dict[str, str], dict[
         tasks.add_ratings(r)
         desc["sources"].append({"kind": "ratings", "csv": str(r),
                                 "photos": len(tasks.mean_idx) - before})
+    for y in a.yelp:
+        before = len(tasks.bin_idx)
+        tasks.add_yelp(y)
+        n = len(tasks.bin_idx) - before
+        desc["sources"].append({"kind": "post-worthy labels (yelp-food)", "root": str(y),
+                                "photos": n,
+                                "postworthy": int(sum(tasks.bin_y[before:])),
+                                "groups": len(set(tasks.bin_group[before:]))})
+    for lab in a.labelled:
+        before = len(tasks.bin_idx)
+        tasks.add_labelled(lab)
+        desc["sources"].append({"kind": "post-worthy labels (labelled folder)",
+                                "source": str(lab), "photos": len(tasks.bin_idx) - before,
+                                "postworthy": int(sum(tasks.bin_y[before:]))})
     for p in a.pairs:
         before = len(tasks.pair_a)
         tasks.add_pairs(p, a.pairs_images)
@@ -174,12 +200,13 @@ def build_tasks(a: FitArgs, rep: Reporter) -> tuple[Tasks, dict[str, str], dict[
     groups = tasks.groups_by_path()
     for d in a.damage_from:
         before = len(tasks.pair_a)
-        tasks.add_damage(d, a.damage_per_photo, a.head.seed, groups)
+        tasks.add_damage(d, a.damage_per_photo, a.head.seed, groups, a.damage_max_photos)
         desc["sources"].append({"kind": "synthetic damage pairs", "folder": str(d),
                                 "pairs": len(tasks.pair_a) - before,
                                 "per_photo": a.damage_per_photo})
-    if not (tasks.dist_idx or tasks.mean_idx or tasks.pair_a):
-        raise TrainError("no training data: give --ava-root, --ratings, --pairs or --damage-from")
+    if not tasks.n_items:
+        raise TrainError("no training data: give --ava-root, --ratings, --yelp, --labelled, "
+                         "--pairs or --damage-from")
     desc["skipped"] = dict(tasks.skipped)
     rep.say(f"data: {tasks.summary()}")
     return tasks, role, desc
@@ -203,14 +230,15 @@ def assign_folds(
     tasks: Tasks, a: FitArgs, role: dict[str, str]
 ) -> tuple[dict[str, int], list[int]]:
     """Fold of every group, and which folds are evaluated (all for k-fold, else fold 0)."""
-    groups = tasks.dist_group + tasks.mean_group + tasks.pair_group
+    groups = tasks.groups
+    seed = a.head.seed if a.fold_seed is None else a.fold_seed
     if a.split == "kfold":
         if len(set(groups)) < a.folds:
             raise TrainError(f"only {len(set(groups))} independent items; need at least "
                              f"--folds {a.folds}")
-        return group_folds(groups, a.folds, a.head.seed), list(range(a.folds))
+        return group_folds(groups, a.folds, seed), list(range(a.folds))
     # One held-out split: AVA by its lists (or seeded 20 % for "random"); other sources 20 %.
-    rng_fold = group_folds(groups, 5, a.head.seed)
+    rng_fold = group_folds(groups, 5, seed)
     fold = {g: (0 if rng_fold[g] == 0 else 1) for g in groups}
     for g, r in role.items():
         fold[g] = 0 if r == "test" else 1
@@ -218,14 +246,15 @@ def assign_folds(
 
 
 def selections(tasks: Tasks, fold_of: dict[str, int], test_fold: int | None,
-               include: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Boolean masks over each task's items: in ``test_fold`` (include) or not in it."""
+               include: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean masks over each task's items (AVA, ratings, pairs, post-worthy labels): in
+    ``test_fold`` (include) or not in it."""
     def m(gs: list[str]) -> np.ndarray:
         f = np.asarray([fold_of[g] for g in gs], dtype=np.int64)
         if test_fold is None:
             return np.ones(len(gs), dtype=bool)
         return (f == test_fold) if include else (f != test_fold)
-    return m(tasks.dist_group), m(tasks.mean_group), m(tasks.pair_group)
+    return m(tasks.dist_group), m(tasks.mean_group), m(tasks.pair_group), m(tasks.bin_group)
 
 
 def carve_val(masks: tuple[np.ndarray, ...], frac: float, seed: int) -> tuple[tuple, tuple]:
@@ -279,7 +308,7 @@ def cmd_fit(a: FitArgs) -> int:
                 f"were skipped, e.g. {next(iter(errors))}: {next(iter(errors.values()))}")
         desc["unreadable"] = errors
         desc["skipped"] = dict(tasks.skipped)
-        if not (tasks.dist_idx or tasks.mean_idx or tasks.pair_a):
+        if not tasks.n_items:
             raise TrainError("no readable training photos")
         fold_of, test_folds = assign_folds(tasks, a, role)
     placeholder = next(iter(feats_by_key.values()))
@@ -299,6 +328,7 @@ def cmd_fit(a: FitArgs) -> int:
         return head, info
 
     fold_reports: list[dict[str, Any]] = []
+    out_of_fold: list[dict[str, Any]] = []
     oof_true: list[float] = []
     oof_pred: list[float] = []
     for k in test_folds:
@@ -316,17 +346,30 @@ def cmd_fit(a: FitArgs) -> int:
             test_arr = make_arrays(feats, tasks, *test_m)
             metrics = evaluate(head, test_arr, train_mean)
             _, pm = predict(head, test_arr)
+            outs = predict_outputs(head, test_arr)
             done = {"fold": k, "metrics": metrics,
                     "true": test_arr.dist_y.numpy().dot(np.arange(1, 11)).tolist(),
-                    "pred": pm[test_arr.dist_idx.numpy()].tolist()}
+                    "pred": pm[test_arr.dist_idx.numpy()].tolist(),
+                    # Out-of-fold outputs: the calibration and reason thresholds are fitted
+                    # on these (photos the fold's head never saw).
+                    "bin_logit": (outs["postworthy"][test_arr.bin_idx.numpy()].tolist()
+                                  if "postworthy" in outs else []),
+                    "bin_y": test_arr.bin_y.tolist(),
+                    "reason_logits": {n: v.tolist() for n, v in outs.items()
+                                      if n.startswith("reason:")},
+                    "reason_y": test_arr.reason_y.tolist()}
             atomic_write_bytes(fold_file, json.dumps(done).encode())
         fold_reports.append(done["metrics"])
+        out_of_fold.append(done)
         oof_true += done["true"]
         oof_pred += done["pred"]
         rep.event("fold", fold=k, metrics=done["metrics"])
         rep.say(f"fold {k + 1}: " + brief(done["metrics"]))
 
     summary = summarise(fold_reports)
+    calibration, reason_thresholds, score_doc = fold_oof_maps(a, out_of_fold)
+    for line in score_doc.get("lines", []):
+        rep.say(line)
     all_items = selections(tasks, fold_of, None, include=False)
     head, final = fit_on(all_items, "final fit", a.out / "final.ckpt")
     backbone_state = None
@@ -350,7 +393,11 @@ def cmd_fit(a: FitArgs) -> int:
                                           ("MSE on ratings", a.head.w_mean if tasks.mean_idx
                                            else 0),
                                           ("logistic crowd-pair loss", a.head.w_crowd),
-                                          ("logistic damage-pair loss", a.head.w_damage)] if w)
+                                          ("logistic damage-pair loss", a.head.w_damage),
+                                          ("logistic loss on post-worthy labels",
+                                           a.head.w_binary if tasks.bin_idx else 0),
+                                          ("logistic loss per reason on damaged copies",
+                                           a.head.w_reasons if tasks.pair_a else 0)] if w)
               + (f"; evaluated by {a.folds}-fold cross-validation over independent items"
                  if a.split == "kfold" else f"; evaluated on the {a.split} split's test part"))
     if ft_info is not None and ft_info["kept"]:
@@ -358,7 +405,8 @@ def cmd_fit(a: FitArgs) -> int:
                    f"for {a.finetune.steps} steps (the k-fold figures are for the frozen head)")
     metrics_doc = {"evaluation": a.split, "folds": fold_reports, "summary": summary,
                    "pooled_ava": pooled(oof_true, oof_pred),
-                   "final_fit": {"best_epoch": final["best_epoch"]}}
+                   "final_fit": {"best_epoch": final["best_epoch"]},
+                   "score": {k: v for k, v in score_doc.items() if k != "lines"}}
     if ft_info is not None:
         metrics_doc["finetune"] = ft_info
     mf = ModelFile(
@@ -369,6 +417,9 @@ def cmd_fit(a: FitArgs) -> int:
                   "command": "python -m train " + " ".join(sys.argv[1:])},
         metrics=metrics_doc,
         backbone_state=backbone_state,
+        calibration=calibration if "postworthy" in head.cfg.outputs else None,
+        reason_thresholds={k: v for k, v in reason_thresholds.items()
+                           if f"reason:{k}" in head.cfg.outputs},
     )
     save_model_file(a.out / "model.pt", mf)
     atomic_write_bytes(a.out / "report.json", json.dumps(
@@ -381,6 +432,15 @@ def cmd_fit(a: FitArgs) -> int:
             f"report.svg in {format_eta(time.perf_counter() - t0)}")
     rep.event("done", model=str(a.out / "model.pt"), summary=summary)
     return 0
+
+
+def fold_oof_maps(a: FitArgs, folds: list[dict[str, Any]]) -> tuple[Any, dict[str, float],
+                                                                   dict[str, Any]]:
+    """Calibration and reason thresholds from every fold's out-of-fold outputs (see
+    ``train.scorefit``); (None, {}, {}) when the folds carry none."""
+    if len(folds) < 2:
+        return None, {}, {}
+    return fit_score_maps(folds, a.calibration, a.reason_alpha)
 
 
 def pooled(true: list[float], pred: list[float]) -> dict[str, float]:
@@ -404,13 +464,17 @@ def brief(metrics: dict[str, Any]) -> str:
         parts.append(f"crowd agreement {metrics['crowd']['weighted_agreement']:.1%} weighted")
     if "damage" in metrics:
         parts.append(f"damage pairs {metrics['damage']['accuracy']:.1%}")
+    if "postworthy" in metrics:
+        r = metrics["postworthy"]
+        parts.append(f"post-worthy AUC {r['auc']:.3f}, top 10 % {r['top10']:.0%}")
     return "; ".join(parts)
 
 
 def brief_summary(s: dict[str, Any]) -> str:
     keys = [("ava.srcc", "AVA SRCC"), ("ava.l1", "L1"), ("ava.l1_naive", "naive L1"),
             ("ratings.srcc", "ratings SRCC"), ("crowd.weighted_agreement", "crowd"),
-            ("damage.accuracy", "damage")]
+            ("damage.accuracy", "damage"), ("postworthy.auc", "post-worthy AUC"),
+            ("postworthy.top10", "top-10 % post-worthy")]
     return ", ".join(
         f"{label} {s[k]['mean']:.3f} ± {s[k]['sd']:.3f}" for k, label in keys if k in s
     )
@@ -455,6 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--damage-from", type=Path, action="append", default=[],
                      help="folder of photos to learn 'original beats damaged copy' from")
     src.add_argument("--damage-per-photo", type=int, default=3)
+    src.add_argument("--damage-max-photos", type=int,
+                     help="damage only the first N photos of each --damage-from folder")
+    src.add_argument("--yelp", type=Path, action="append", default=[],
+                     help="yelp-food folder (labels.csv: file,postworthy,restaurant; images/): "
+                          "post-worthy labels, folds grouped by restaurant; repeatable")
+    src.add_argument("--labelled", type=Path, action="append", default=[],
+                     help="your own verdicts: a folder with good/ + bad/ (or keep/ + reject/) "
+                          "sub-folders, or a CSV of path,label; repeatable")
+    src.add_argument("--calibration", choices=["platt", "isotonic"], default="platt",
+                     help="map from the post-worthy logit to the 0-100 score (default platt)")
+    src.add_argument("--reason-alpha", type=float, default=0.03,
+                     help="share of photos without a flaw allowed to get it (threshold)")
     f.add_argument("--out", type=Path, default=Path("runs/latest"))
     f.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(REGISTRY))
     f.add_argument("--crops", type=int, default=4, help="local views per image (1 = centre)")
@@ -475,6 +551,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--w-spread", type=float, default=d.w_spread,
                    help="weight keeping unvoted photos' predicted spread AVA-like")
     f.add_argument("--seed", type=int, default=d.seed)
+    f.add_argument("--fold-seed", type=int,
+                   help="seed of the fold draw only (default --seed); features are reused")
+    f.add_argument("--w-binary", type=float, default=d.w_binary,
+                   help="post-worthy label loss weight")
+    f.add_argument("--w-reasons", type=float, default=d.w_reasons, help="reason heads' weight")
+    f.add_argument("--w-score-crowd", type=float, default=d.w_score_crowd,
+                   help="crowd-pair loss weight on the post-worthy logit")
+    f.add_argument("--w-score-damage", type=float, default=d.w_score_damage,
+                   help="damage-pair loss weight on the post-worthy logit")
     f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     f.add_argument("--finetune", type=int, default=0, metavar="N",
                    help="after the head, fine-tune the backbone's last N blocks on the photos "
@@ -498,13 +583,18 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
     head = HeadTrainConfig(epochs=ns.epochs, patience=ns.patience, lr=ns.lr,
                            weight_decay=ns.weight_decay, hidden=ns.hidden, dropout=ns.dropout,
                            w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
-                           w_spread=ns.w_spread, l2=ns.l2,
+                           w_spread=ns.w_spread, l2=ns.l2, w_binary=ns.w_binary,
+                           w_reasons=ns.w_reasons, w_score_crowd=ns.w_score_crowd,
+                           w_score_damage=ns.w_score_damage,
                            seed=ns.seed, device=device)
     return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
                    tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
                    split=ns.split, lists_dir=ns.lists_dir, category=ns.category,
                    ratings=ns.ratings, pairs=ns.pairs, pairs_images=ns.pairs_images,
                    damage_from=ns.damage_from, damage_per_photo=ns.damage_per_photo,
+                   damage_max_photos=ns.damage_max_photos,
+                   yelp=ns.yelp, labelled=ns.labelled, calibration=ns.calibration,
+                   reason_alpha=ns.reason_alpha, fold_seed=ns.fold_seed,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
                    feature_cache=ns.feature_cache, progress=ns.progress, resume=ns.resume,
                    head=head, finetune=FinetuneConfig(ns.finetune, ns.finetune_steps,

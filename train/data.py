@@ -4,6 +4,9 @@
 - Ratings: a folder + CSV of ``path,score`` (1–10) or ``path,stars`` (1–5) -> mean targets (MSE).
 - Pairs: ``image_1,image_2,p_image1_preferred`` (crowd preferences) -> soft pairwise targets.
 - Damage: plain folders of photos -> "original beats its damaged copy" pairs (RankIQA).
+- Binary (post-worthy or not): yelp-food's ``labels.csv`` (``file,postworthy,restaurant``), or
+  an owner's labelled folder (``good/``+``bad/`` or ``keep/``+``reject/`` sub-folders, or a CSV
+  ``path,label``) -> logistic loss on the head's post-worthy logit.
 
 Every item gets a *group* so k-fold splits never put the same photo on both sides.
 """
@@ -26,6 +29,12 @@ from train.features import Sample
 
 log = logging.getLogger(__name__)
 
+#: Sub-folder pairs of a labelled folder: (post-worthy, not).
+LABEL_FOLDERS = (("good", "bad"), ("keep", "reject"))
+#: Words a ``path,label`` CSV may use.
+LABEL_WORDS = {"1": 1, "0": 0, "good": 1, "bad": 0, "keep": 1, "reject": 0, "yes": 1, "no": 0,
+               "true": 1, "false": 0, "postworthy": 1}
+
 
 @dataclass
 class Tasks:
@@ -38,6 +47,9 @@ class Tasks:
     mean_idx: list[int] = field(default_factory=list)
     mean_y: list[float] = field(default_factory=list)
     mean_group: list[str] = field(default_factory=list)
+    bin_idx: list[int] = field(default_factory=list)
+    bin_y: list[float] = field(default_factory=list)  # 1 post-worthy, 0 not
+    bin_group: list[str] = field(default_factory=list)
     pair_a: list[int] = field(default_factory=list)
     pair_b: list[int] = field(default_factory=list)
     pair_p: list[float] = field(default_factory=list)
@@ -94,6 +106,72 @@ class Tasks:
                     self.mean_y.append(y)
                     self.mean_group.append(f"rated:{p}")
 
+    def add_binary(self, path: Path, label: int, group: str) -> None:
+        """One photo labelled post-worthy (1) or not (0), in k-fold group ``group``."""
+        self.bin_idx.append(self.photo(path))
+        self.bin_y.append(float(label))
+        self.bin_group.append(group)
+
+    def add_yelp(self, root: Path) -> None:
+        """yelp-food: ``ROOT/labels.csv`` (``file,postworthy,restaurant``), photos in
+        ``ROOT/images``.  The group is the restaurant (photos of one place share tables, plates
+        and light); each ``unknown`` photo is a group of its own."""
+        root = Path(root)
+        csv_path = root / "labels.csv" if root.is_dir() else root
+        images = csv_path.parent / "images"
+        with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            if not {"file", "postworthy", "restaurant"} <= set(reader.fieldnames or []):
+                raise ValueError(f"{csv_path}: need columns file, postworthy, restaurant")
+            for row in reader:
+                try:
+                    name = row["file"].strip()
+                    label = int(row["postworthy"])
+                    place = row["restaurant"].strip() or "unknown"
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    self.skipped["malformed label rows"] += 1
+                    continue
+                p = images / name
+                if label not in (0, 1):
+                    self.skipped["labels not 0 or 1"] += 1
+                elif not p.is_file():
+                    self.skipped["labelled photos missing"] += 1
+                else:
+                    group = f"yelp:photo:{name}" if place == "unknown" else f"yelp:{place}"
+                    self.add_binary(p, label, group)
+
+    def add_labelled(self, source: Path) -> None:
+        """An owner's own verdicts: a folder with ``good/`` and ``bad/`` (or ``keep/`` and
+        ``reject/``) sub-folders, or a CSV ``path,label`` (label 1/0, good/bad, keep/reject,
+        yes/no; paths relative to the CSV's folder).  Each photo is its own group."""
+        source = Path(source)
+        if source.is_dir():
+            subs = {d.name.lower(): d for d in source.iterdir() if d.is_dir()}
+            pairs = [(yes, no) for yes, no in LABEL_FOLDERS if yes in subs and no in subs]
+            if not pairs:
+                raise ValueError(f"{source}: need sub-folders good/ and bad/ "
+                                 "(or keep/ and reject/), or a CSV of path,label")
+            for yes, no in pairs:
+                for name, label in ((yes, 1), (no, 0)):
+                    for p in scan_folder(subs[name]):
+                        self.add_binary(p, label, f"labelled:{p}")
+            return
+        with open(source, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+            if not {"path", "label"} <= set(cols):
+                raise ValueError(f"{source}: need columns path and label")
+            for row in reader:
+                raw = (row[cols["label"]] or "").strip().lower()
+                verdict = LABEL_WORDS.get(raw)
+                p = source.parent / (row[cols["path"]] or "").strip()
+                if verdict is None:
+                    self.skipped["labels not understood"] += 1
+                elif not p.is_file():
+                    self.skipped["labelled photos missing"] += 1
+                else:
+                    self.add_binary(p, verdict, f"labelled:{p}")
+
     def add_pairs(self, csv_path: Path, images: Path | None = None) -> None:
         """Crowd preferences; images in ``images`` (default: CSV folder's ``images/``)."""
         base = Path(images) if images else Path(csv_path).parent / "images"
@@ -117,15 +195,19 @@ class Tasks:
                     self.pair_group.append(f"pair:{a.name}|{b.name}")
 
     def add_damage(self, folder: Path, per_photo: int, seed: int,
-                   group_of: dict[Path, str] | None = None) -> None:
+                   group_of: dict[Path, str] | None = None,
+                   max_photos: int | None = None) -> None:
         """For each photo in ``folder``: ``per_photo`` damaged copies it should outrank.
+
+        ``max_photos`` keeps only the first photos in scan order; their copies are the same
+        as without the limit (same draws), so cached features are reused.
 
         A photo already used by another source keeps that source's group, so a fold never
         trains on a photo's damage pairs while testing on the photo's crowd pair.
         """
         rng = random.Random(seed)
         kinds = sorted(damage.KINDS)
-        for path in scan_folder(folder):
+        for path in scan_folder(folder)[:max_photos]:
             group = (group_of or {}).get(path, f"damage:{path}")
             orig = self.photo(path)
             for kind in rng.sample(kinds, min(per_photo, len(kinds))):
@@ -139,7 +221,7 @@ class Tasks:
 
     def drop_photos(self, bad: set[int]) -> int:
         """Remove every item that uses one of the ``bad`` sample indices; returns how many."""
-        before = len(self.dist_idx) + len(self.mean_idx) + len(self.pair_a)
+        before = self.n_items
         keep = [i for i, s in enumerate(self.dist_idx) if s not in bad]
         self.dist_idx = [self.dist_idx[i] for i in keep]
         self.dist_y = [self.dist_y[i] for i in keep]
@@ -148,15 +230,29 @@ class Tasks:
         self.mean_idx = [self.mean_idx[i] for i in keep]
         self.mean_y = [self.mean_y[i] for i in keep]
         self.mean_group = [self.mean_group[i] for i in keep]
+        keep = [i for i, s in enumerate(self.bin_idx) if s not in bad]
+        self.bin_idx = [self.bin_idx[i] for i in keep]
+        self.bin_y = [self.bin_y[i] for i in keep]
+        self.bin_group = [self.bin_group[i] for i in keep]
         keep = [i for i, (a, b) in enumerate(zip(self.pair_a, self.pair_b, strict=True))
                 if a not in bad and b not in bad]
         for name in ("pair_a", "pair_b", "pair_p", "pair_kind", "pair_group"):
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in keep])
-        dropped = before - (len(self.dist_idx) + len(self.mean_idx) + len(self.pair_a))
+        dropped = before - self.n_items
         if dropped:
             self.skipped["items with unreadable photos"] += dropped
         return dropped
+
+    @property
+    def n_items(self) -> int:
+        """Supervised items of every kind."""
+        return len(self.dist_idx) + len(self.mean_idx) + len(self.bin_idx) + len(self.pair_a)
+
+    @property
+    def groups(self) -> list[str]:
+        """The k-fold group of every item, all kinds together."""
+        return self.dist_group + self.mean_group + self.bin_group + self.pair_group
 
     def groups_by_path(self) -> dict[Path, str]:
         """Group of every undamaged photo already added (for ``add_damage``)."""
@@ -164,6 +260,8 @@ class Tasks:
         for idx, g in zip(self.dist_idx, self.dist_group, strict=True):
             out[self.samples[idx].path] = g
         for idx, g in zip(self.mean_idx, self.mean_group, strict=True):
+            out[self.samples[idx].path] = g
+        for idx, g in zip(self.bin_idx, self.bin_group, strict=True):
             out[self.samples[idx].path] = g
         for a, b, g in zip(self.pair_a, self.pair_b, self.pair_group, strict=True):
             out[self.samples[a].path] = g
@@ -173,7 +271,9 @@ class Tasks:
     def summary(self) -> str:
         crowd = sum(k == "crowd" for k in self.pair_kind)
         parts = [f"{len(self.samples)} photos/copies", f"{len(self.dist_idx)} AVA vote histograms",
-                 f"{len(self.mean_idx)} ratings", f"{crowd} crowd pairs",
+                 f"{len(self.mean_idx)} ratings",
+                 f"{len(self.bin_idx)} post-worthy labels ({int(sum(self.bin_y))} yes)",
+                 f"{crowd} crowd pairs",
                  f"{len(self.pair_kind) - crowd} damage pairs"]
         parts += [f"{n} {why}" for why, n in sorted(self.skipped.items())]
         return ", ".join(parts)

@@ -22,7 +22,14 @@ from curator.model import DCNN
 from curator.parallel import ordered_map
 from train.data import Tasks
 from train.features import Sample, make_views
-from train.fit import Arrays, HeadTrainConfig, losses_from_probs, ridge_penalty, seed_everything
+from train.fit import (
+    Arrays,
+    HeadTrainConfig,
+    losses_from_logits,
+    reason_labels,
+    ridge_penalty,
+    seed_everything,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +59,11 @@ def unfreeze_last_blocks(model: DCNN, blocks: int) -> list[torch.nn.Parameter]:
 
 
 def _subset_arrays(tasks: Tasks, dist: Sequence[int], mean: Sequence[int],
-                   pairs: Sequence[int]) -> tuple[Arrays, list[int]]:
+                   pairs: Sequence[int], bins: Sequence[int] = ()) -> tuple[Arrays, list[int]]:
     """Index arrays for the chosen items, over the photos they use (returned in order)."""
     used = sorted({tasks.dist_idx[i] for i in dist} | {tasks.mean_idx[i] for i in mean}
-                  | {tasks.pair_a[i] for i in pairs} | {tasks.pair_b[i] for i in pairs})
+                  | {tasks.pair_a[i] for i in pairs} | {tasks.pair_b[i] for i in pairs}
+                  | {tasks.bin_idx[i] for i in bins})
     pos = {s: k for k, s in enumerate(used)}
 
     def idx(values: list[int]) -> torch.Tensor:
@@ -73,6 +81,9 @@ def _subset_arrays(tasks: Tasks, dist: Sequence[int], mean: Sequence[int],
         pair_b=idx([tasks.pair_b[i] for i in pairs]),
         pair_p=torch.tensor([tasks.pair_p[i] for i in pairs], dtype=torch.float32),
         pair_kind=[tasks.pair_kind[i] for i in pairs],
+        bin_idx=idx([tasks.bin_idx[i] for i in bins]),
+        bin_y=torch.tensor([tasks.bin_y[i] for i in bins], dtype=torch.float32),
+        reason_y=reason_labels([tasks.samples[i].damage for i in used]),
     )
     return arr, used
 
@@ -99,22 +110,23 @@ def _loss(model: DCNN, tasks: Tasks, items: tuple[Sequence[int], ...], cfg: Head
           rng: random.Random | None, device: torch.device) -> torch.Tensor:
     arr, used = _subset_arrays(tasks, *items)
     g, loc = _views([tasks.samples[i] for i in used], model, rng)
-    probs = model(g.to(device), loc.to(device)).softmax(-1)
-    return losses_from_probs(probs, arr.to(device), cfg)["total"]
+    logits = model(g.to(device), loc.to(device))
+    return losses_from_logits(model.head, logits, arr.to(device), cfg)["total"]
 
 
 def finetune(
     model: DCNN,
     tasks: Tasks,
-    train_items: tuple[np.ndarray, np.ndarray, np.ndarray],
-    val_items: tuple[np.ndarray, np.ndarray, np.ndarray],
+    train_items: tuple[np.ndarray, ...],
+    val_items: tuple[np.ndarray, ...],
     cfg: HeadTrainConfig,
     ft: FinetuneConfig,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``model`` in place; returns before/after validation losses and whether kept.
 
-    ``train_items``/``val_items`` are boolean masks over (AVA, ratings, pair) items.
+    ``train_items``/``val_items`` are boolean masks over (AVA, ratings, pair[, post-worthy])
+    items.
     """
     seed_everything(cfg.seed)
     device = torch.device(cfg.device)

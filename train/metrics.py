@@ -109,3 +109,31 @@ def pair_agreement(
     agree = ((sa > sb) == (p > 0.5))[decided]
     w = np.abs(p - 0.5)[decided]
     return float(np.sum(w * agree) / np.sum(w)), float(np.mean(agree))
+
+
+def auc(score: np.ndarray, label: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a random positive outscores a random negative
+    (ties count half; Mann–Whitney).  0.5 when one class is absent."""
+    s, y = np.asarray(score, np.float64), np.asarray(label) > 0.5
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    r = _ranks(s) + 1.0
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def top_share(score: np.ndarray, label: np.ndarray, fraction: float = 0.1) -> float:
+    """Share of positives among the best-scored ``fraction`` of photos (at least one photo)."""
+    s, y = np.asarray(score, np.float64), np.asarray(label, np.float64)
+    k = max(1, round(len(s) * fraction))
+    return float(y[np.argsort(-s, kind="mergesort")[:k]].mean())
+
+
+def reason_report(logit: np.ndarray, label: np.ndarray) -> dict[str, float]:
+    """How one reason head separates photos with the flaw from those without: AUC, and
+    precision/recall at logit 0 (before its threshold is chosen)."""
+    z, y = np.asarray(logit, np.float64), np.asarray(label) > 0.5
+    flag = z > 0
+    return {"n_pos": int(y.sum()), "auc": auc(z, y),
+            "precision_at_0": float((flag & y).sum() / max(int(flag.sum()), 1)),
+            "recall_at_0": float((flag & y).sum() / max(int(y.sum()), 1))}

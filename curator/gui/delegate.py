@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from curator.gui.contrast import readable
 from curator.gui.models import PhotoItem, Roles
-from curator.gui.scoredisplay import format_score, format_spread, score_band
+from curator.gui.scoredisplay import format_score, score_band
 from curator.names import path_text
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def text_colours(pal: QPalette, selected: bool, score: float | None) -> dict[str
             "broken": readable(ERROR_TEXT, ERROR_FILL), "broken_bg": ERROR_FILL}
     if score is not None:
         cols["score"] = plain if selected else score_colour(score, bg)
+        cols["reasons"] = plain if selected else readable(BAND_COLOURS["poor"], bg)
     return cols
 
 
@@ -103,7 +104,7 @@ class PhotoDelegate(QStyledItemDelegate):
         pal: QPalette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         it: PhotoItem = index.data(Roles.Item)
-        rank, score, sd, error = it.rank, it.score, it.sd, it.error
+        rank, score, error = it.rank, it.score, it.error
         cols = text_colours(pal, selected, score)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(r, cols["background"])
@@ -156,7 +157,16 @@ class PhotoDelegate(QStyledItemDelegate):
             bold.setBold(True)
             p.setFont(bold)
             p.setPen(cols["score"])
-            p.drawText(line1, left, f"{format_score(score)} ± {format_spread(sd)}")
+            text = format_score(score)
+            p.drawText(line1, left, text)
+            if it.reasons:  # the flaws, after the number (meanings in the tooltip)
+                p.setFont(f)
+                p.setPen(cols["reasons"])
+                gap = p.fontMetrics().horizontalAdvance(text + "   ") + 4
+                why = p.fontMetrics().elidedText(", ".join(it.reasons),
+                                                 Qt.TextElideMode.ElideRight,
+                                                 max(0, line1.width() - gap))
+                p.drawText(line1.adjusted(gap, 0, 0, 0), left, why)
             p.setFont(f)
         elif error:
             p.setPen(cols["error"])

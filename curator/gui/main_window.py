@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from curator.culling import score_percent
 from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import TextDialog
@@ -435,8 +436,8 @@ class MainWindow(QMainWindow):
     def _results(self, gen: int, rows: list[tuple[Any, ...]]) -> None:
         if gen != self.current_gen:
             return
-        for path, score, sd, dist, size, error in rows:
-            self.model.set_result(path, score, sd, dist, size, error)
+        for path, score, sd, dist, size, error, ava_mean, reasons, percent in rows:
+            self.model.set_result(path, score, sd, dist, size, error, ava_mean, reasons, percent)
         if not self._rerank_timer.isActive():
             self._rerank_timer.start()  # ranks and order: at most twice a second
 
@@ -593,7 +594,9 @@ class MainWindow(QMainWindow):
         items = [it for it in self.model.items() if it.score is not None]
         # By score, not by the rank numbers: while scoring those lag behind the newest results.
         items.sort(key=lambda it: it.score_key)
-        return [PhotoScore(it.path, it.score or 0.0, it.sd or 0.0, it.distribution)
+        return [PhotoScore(it.path, it.ava_mean if it.ava_mean is not None else it.score or 0.0,
+                           it.sd or 0.0, it.distribution,
+                           score=it.score if it.percent else None, reasons=it.reasons)
                 for it in items]
 
     def export_dialog(self) -> None:
@@ -634,7 +637,7 @@ class MainWindow(QMainWindow):
         if min_score is not None:
             # Kept exactly as the grid's filter keeps them: by the displayed (rounded) score.
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
-            ranked = [s for s in ranked if passes(s.mean, min_score)]
+            ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
         self.start_export.emit(ranked, str(dest), top, None, rank_prefix)
 

@@ -28,8 +28,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage, QPixmap
 
 from curator.culling import Verdict
-from curator.gui.scoredisplay import format_score, format_spread, passes
+from curator.gui.scoredisplay import format_score, passes
 from curator.names import path_text
+from curator.reasons import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,13 @@ class PhotoItem:
     mtime: float = 0.0  # when it was taken: EXIF DateTimeOriginal, else the file's mtime
     taken_from_exif: bool = False
     key: str = ""  # str(path), made in the worker thread: ties sort by it
+    #: The ranking value: the 0–100 score (``percent``), or the AVA-style mean for model
+    #: files without one.
     score: float | None = None
     sd: float | None = None
+    ava_mean: float | None = None
+    reasons: tuple[str, ...] = ()
+    percent: bool = False
     distribution: tuple[float, ...] = ()
     size: tuple[int, int] | None = None
     error: str | None = None
@@ -118,6 +124,21 @@ class PhotoItem:
         return self.pixmap
 
 
+def score_text(it: PhotoItem) -> str:
+    """How the grid writes a score: a whole number 0–100, or ``mean ± sd`` for old models."""
+    if it.score is None:
+        return ""
+    if it.percent:
+        return f"Score {format_score(it.score)}"
+    # An older model file without the calibrated score: its AVA mean, mapped to 0–100.
+    return f"Score {format_score(it.score)} (AVA mean {it.ava_mean or 0:.2f})"
+
+
+def reasons_text(it: PhotoItem) -> str:
+    """Tooltip lines naming each reason and what it means (empty when there are none)."""
+    return "".join(f"\n• {k}: {REASONS.get(k, '')}" for k in it.reasons)
+
+
 class PhotoListModel(QAbstractListModel):
     """The photos of the open folder, in scan order; ranks follow the scores."""
 
@@ -152,8 +173,8 @@ class PhotoListModel(QAbstractListModel):
                 return f"{path_text(it.path.name)}\nCannot be scored: {it.error}"
             taken = capture_text(it)
             if it.score is not None:
-                return (f"{path_text(it.path.name)}\nScore {format_score(it.score)} ± "
-                        f"{format_spread(it.sd)} (rank {it.rank})\n{taken}")
+                return (f"{path_text(it.path.name)}\n{score_text(it)} (rank {it.rank})"
+                        f"{reasons_text(it)}\n{taken}")
             return f"{path_text(it.path.name)}\nnot scored yet\n{taken}"
         if role == Roles.Path:
             return str(it.path)
@@ -222,12 +243,15 @@ class PhotoListModel(QAbstractListModel):
 
     def set_result(self, path: Path, score: float | None, sd: float | None,
                    distribution: tuple[float, ...], size: tuple[int, int] | None,
-                   error: str | None) -> None:
+                   error: str | None, ava_mean: float | None = None,
+                   reasons: tuple[str, ...] = (), percent: bool = False) -> None:
         row = self._row.get(path)
         if row is None:
             return
         it = self._items[row]
         it.score, it.sd, it.distribution, it.size, it.error = score, sd, distribution, size, error
+        it.ava_mean = score if ava_mean is None and not percent else ava_mean
+        it.reasons, it.percent = tuple(reasons), percent
         it.update_score_key()
         self._mark(row)
 

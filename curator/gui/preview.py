@@ -43,6 +43,7 @@ from curator.gui.worker import to_qimage
 from curator.loader import LoadedPhoto, load_photo, open_rgb
 from curator.names import path_text
 from curator.preprocess import Preprocess
+from curator.reasons import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,20 @@ class _PreviewJob(QRunnable):
                                      array_to_qimage(views.local_view))
         except Exception as exc:
             self.signals.failed.emit(path_text(self.path), str(exc))
+
+
+def preview_html(item: PhotoItem) -> str:
+    """The preview's score block: the 0–100 score and its meaning, the reasons, then the
+    AVA-style mean, spread and predicted votes as secondary detail."""
+    dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
+    ava = (f"<small>AVA-style score {item.ava_mean or 0:.2f} ± {format_spread(item.sd)}; "
+           f"predicted votes for 1…10:<table><tr>{dist}</tr></table></small>")
+    meaning = ("the chance a food-photo editor would post this photo" if item.percent else
+               "this model file has no calibrated score: its AVA mean, mapped to 0–100")
+    why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
+           if item.reasons else "<li>nothing to flag</li>")
+    return (f"<h2>Score {format_score(item.score or 0)} / 100</h2>rank {item.rank}<br>"
+            f"<i>{meaning}</i><br><b>Why not higher:</b><ul>{why}</ul>{ava}")
 
 
 def _place(avail: int, size: int, centre: float) -> int:
@@ -241,10 +256,7 @@ class PreviewDialog(QDialog):
         if item.error:
             body = f"<p><b>Curator cannot read this file.</b><br>{item.error}</p>"
         elif item.score is not None:
-            dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
-            body = (f"<h2>Score {format_score(item.score)} "
-                    f"<small>± {format_spread(item.sd)}</small></h2>rank {item.rank}<br>"
-                    f"predicted votes for 1…10:<table><tr>{dist}</tr></table>")
+            body = preview_html(item)
         else:
             body = "<p>not scored yet</p>"
         size = f"{item.size[0]} × {item.size[1]} px<br>" if item.size else ""

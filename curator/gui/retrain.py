@@ -121,12 +121,19 @@ def plain_results(summary: dict[str, Any]) -> list[str]:
     if crowd is not None:
         lines.append(f"Of two photos, it picks the one people preferred {crowd:.0%} of the "
                      "time (a coin toss gets 50 %).")
+    auc, top = _metric(summary, "postworthy.auc"), _metric(summary, "postworthy.top10")
+    if auc is not None:
+        lines.append(f"Given a post-worthy photo and one that is not, it ranks the post-worthy one "
+                     f"higher {auc:.0%} of the time (a coin toss gets 50 %)"
+                     + (f"; {top:.0%} of its top tenth are post-worthy." if top is not None
+                        else "."))
     return lines
 
 
 def compare_models(new: dict[str, Any], current: dict[str, Any], current_name: str) -> str:
     """One sentence: the new model against the current one on the measure both report."""
-    for key, label, higher in (("ava.srcc", "ranking agreement", True),
+    for key, label, higher in (("postworthy.auc", "post-worthy photos ranked first (AUC)", True),
+                               ("ava.srcc", "ranking agreement", True),
                                ("ratings.srcc", "ranking agreement on ratings", True),
                                ("crowd.weighted_agreement", "crowd agreement", True),
                                ("ava.l1", "average error", False)):

@@ -1,24 +1,26 @@
 """The one place that decides how a score is shown, and what the minimum-score filter compares.
 
 The filter compares against exactly the number the grid shows (``shown_score``), so a photo
-labelled "6.0" is never hidden by a minimum of 6.0.  Switching the user-facing scale (for
-example to a 0–100 score) is an edit here: scale, decimals, and which field is the score.
+labelled "60" is never hidden by a minimum of 60.  The user-facing scale is the 0–100 score
+(the calibrated chance a food-photo editor would post the photo, ``curator.calibration``);
+an older model file's AVA mean is mapped onto it (``curator.culling.score_percent``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox
 
-#: The user-facing scale: AVA mean vote, 1–10, one decimal.
-SCORE_MIN = 1.0
-SCORE_MAX = 10.0
-DECIMALS = 1
-STEP = 0.1
+#: The user-facing scale: 0–100, whole numbers.
+SCORE_MIN = 0.0
+SCORE_MAX = 100.0
+DECIMALS = 0
+STEP = 5.0
 
 
-#: Band edges (on the user-facing scale) for the grid's green / amber / red hint.
-GOOD_FROM = 6.0
-FAIR_FROM = 5.0
+#: Band edges (on the user-facing scale) for the grid's green / amber / red hint: the same
+#: edges as the 3- and 2-star bands of ``curator.culling.STAR_BANDS``.
+GOOD_FROM = 60.0
+FAIR_FROM = 40.0
 
 
 def score_band(value: float) -> str:
@@ -33,8 +35,8 @@ def format_score(value: float) -> str:
 
 
 def format_spread(sd: float | None) -> str:
-    """The spread (± one standard deviation of the predicted votes), same units."""
-    return f"{(sd or 0.0):.{DECIMALS}f}"
+    """The AVA-style spread (± one standard deviation of the predicted 1–10 votes)."""
+    return f"{(sd or 0.0):.1f}"
 
 
 def shown_score(value: float) -> float:

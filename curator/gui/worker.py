@@ -21,7 +21,7 @@ from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
-from curator.culling import Verdict
+from curator.culling import Verdict, score_percent
 from curator.groups import group_photos
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
@@ -167,16 +167,19 @@ class ScoreWorker(QObject):
                 done += 1
                 if isinstance(r, PhotoScore):
                     scored.append(r)
-                    shown = r.mean
+                    # The grid's number is always 0-100: the calibrated score, or an older
+                    # model's AVA mean mapped onto 0-100 (culling.score_percent).
+                    shown = score_percent(r)
                     if personal is not None and r.embedding is not None:
                         # The personal model's 0-100 keep chance replaces the shown score.
                         shown = personal.display_score(np.asarray(r.embedding), r.mean)
                     pending.append((r.path, shown, r.sd, r.distribution,
-                                    (r.width, r.height) if r.width else None, None))
+                                    (r.width, r.height) if r.width else None, None,
+                                    r.mean, r.reasons, r.score is not None))
                     if r.cached:
                         cached_paths.append(r.path)
                 else:
-                    pending.append((r.path, None, None, (), None, r.reason))
+                    pending.append((r.path, None, None, (), None, r.reason, None, (), False))
                 if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
                     # The cached results have all arrived: show their scores now, then their
                     # thumbnails, before the model starts on the rest.
@@ -196,7 +199,7 @@ class ScoreWorker(QObject):
                 cache.close()
         if scored and not cancelled():
             if personal is not None:
-                scored = [replace(s, mean=personal.display_score(np.asarray(s.embedding), s.mean))
+                scored = [replace(s, score=personal.display_score(np.asarray(s.embedding), s.mean))
                           if s.embedding is not None else s for s in scored]
             self.grouped.emit(gen, stacks(scored))
         self.finished.emit(gen, cancelled())
