@@ -4,6 +4,8 @@
     python -m train fit --ava-root AVA --tag 40 --split seed --out runs/food
     python -m train fit --ratings my_photos/ratings.csv --out runs/mine
     python -m train export runs/ava85 --to assets/model.pt
+    python -m train extract --ava-root AVA --all --store stores/ava   # or: torchrun ... -m train
+    python -m train fit --store stores/ava --out runs/ava                # from the store alone
 
 ``--progress json`` prints one JSON object per line on stdout (for the app's Retrain dialog).
 """
@@ -32,6 +34,7 @@ from curator.modelfile import ModelFile, load_model_file, save_model_file
 from curator.progress import ProgressBar, format_eta
 from train import ava
 from train.data import Tasks
+from train.extract_cmd import add_extract_parser, cmd_extract, open_for_fit
 from train.features import extract
 from train.finetune import FinetuneConfig, finetune
 from train.fit import (
@@ -44,6 +47,7 @@ from train.fit import (
     split_indices,
 )
 from train.plot import write_report_plot
+from train.store import StoreError, StoreFeatures
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ class FitArgs:
     crops: int = 4
     folds: int = 5
     feature_cache: Path | None = None
+    store: Path | None = None  # a finished ``train extract`` store: features and items
     progress: str = "bar"
     resume: bool = False
     head: HeadTrainConfig = field(default_factory=HeadTrainConfig)
@@ -263,15 +268,20 @@ def cmd_fit(a: FitArgs) -> int:
     rep = Reporter(a.progress)
     t0 = time.perf_counter()
     rep.event("start", out=str(a.out))
-    tasks, role, desc = build_tasks(a, rep)
+    if a.store is not None:
+        tasks, role, desc, store = open_for_fit(a)
+        rep.say(f"store {a.store}: {tasks.summary()}")
+    else:
+        tasks, role, desc = build_tasks(a, rep)
     fold_of, test_folds = assign_folds(tasks, a, role)
     device = a.head.device
     model = build_dcnn(a.backbone).to(device)
-    cache = a.feature_cache or a.out.parent / ".features"
-    bar = rep.counter("features")
-    feats_by_key, errors = extract(model, a.backbone, tasks.samples, cache, a.crops,
-                                   a.head.seed, bar)
-    getattr(bar, "close", lambda: None)()
+    if a.store is None:
+        cache = a.feature_cache or a.out.parent / ".features"
+        bar = rep.counter("features")
+        store, _ = extract(model, a.backbone, tasks.samples, cache, a.crops, a.head.seed, bar)
+        getattr(bar, "close", lambda: None)()
+    errors = {s.key: store.errors[s.key] for s in tasks.samples if s.key in store.errors}
     if errors:
         bad = {i for i, smp in enumerate(tasks.samples) if smp.key in errors}
         dropped = tasks.drop_photos(bad)
@@ -282,8 +292,7 @@ def cmd_fit(a: FitArgs) -> int:
         if not (tasks.dist_idx or tasks.mean_idx or tasks.pair_a):
             raise TrainError("no readable training photos")
         fold_of, test_folds = assign_folds(tasks, a, role)
-    placeholder = next(iter(feats_by_key.values()))
-    feats = [feats_by_key.get(s.key, placeholder) for s in tasks.samples]
+    feats = StoreFeatures(store, [s.key for s in tasks.samples])
     a.out.mkdir(parents=True, exist_ok=True)
     dist_mean = (np.asarray(tasks.dist_y).reshape(-1, 10) @ np.arange(1, 11)
                  if tasks.dist_y else np.zeros(0))
@@ -459,7 +468,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(REGISTRY))
     f.add_argument("--crops", type=int, default=4, help="local views per image (1 = centre)")
     f.add_argument("--folds", type=int, default=5)
-    f.add_argument("--feature-cache", type=Path, help="default: OUT/../.features")
+    f.add_argument("--feature-cache", type=Path,
+                   help="folder for this selection's feature store (default: OUT/../.features)")
+    f.add_argument("--store", type=Path,
+                   help="train from a `train extract` store alone (its selection, no photos)")
     d = HeadTrainConfig()
     f.add_argument("--epochs", type=int, default=d.epochs)
     f.add_argument("--patience", type=int, default=d.patience)
@@ -485,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
     f.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (same options)")
+    add_extract_parser(sub, src)
     e = sub.add_parser("export", help="copy a run's model file where curator loads it")
     e.add_argument("run", type=Path)
     e.add_argument("--to", type=Path, required=True)
@@ -506,7 +519,8 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                    ratings=ns.ratings, pairs=ns.pairs, pairs_images=ns.pairs_images,
                    damage_from=ns.damage_from, damage_per_photo=ns.damage_per_photo,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
-                   feature_cache=ns.feature_cache, progress=ns.progress, resume=ns.resume,
+                   feature_cache=ns.feature_cache, store=ns.store, progress=ns.progress,
+                   resume=ns.resume,
                    head=head, finetune=FinetuneConfig(ns.finetune, ns.finetune_steps,
                                                       ns.finetune_batch, ns.finetune_lr))
 
@@ -518,8 +532,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if ns.command == "fit":
             return cmd_fit(parse_fit(ns))
+        if ns.command == "extract":
+            parser = build_parser()
+            defaults = parser.parse_args(["fit"])
+            return cmd_extract(ns, defaults, parse_fit, build_tasks, Reporter)
         return cmd_export(ns.run, ns.to)
-    except (TrainError, FileNotFoundError, ValueError) as exc:
+    except (TrainError, StoreError, FileNotFoundError, ValueError) as exc:
         if getattr(ns, "progress", "bar") == "json":
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         print(f"train: error: {exc}", file=sys.stderr)
