@@ -34,6 +34,7 @@ from curator.modelfile import ModelFile, load_model_file, save_model_file
 from curator.progress import ProgressBar, format_eta
 from train import ava
 from train.data import Tasks
+from train.extract import DistEnv, init_distributed
 from train.extract_cmd import add_extract_parser, cmd_extract, open_for_fit
 from train.features import extract
 from train.finetune import FinetuneConfig, finetune
@@ -265,7 +266,24 @@ def summarise(fold_reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cmd_fit(a: FitArgs) -> int:
-    rep = Reporter(a.progress)
+    env = DistEnv.from_environ()  # under torchrun: every rank fits the same heads, rank 0 writes
+    distributed = False
+    if env.world > 1:
+        if a.store is None:
+            raise TrainError("under torchrun, extract first (`train extract`) and give --store")
+        torch.set_num_threads(env.default_threads())
+        a.head.device = str(env.device(a.head.device))
+        distributed = init_distributed(env, torch.device(a.head.device))
+    try:
+        return _fit(a, env.rank, env.world)
+    finally:
+        if distributed:
+            torch.distributed.destroy_process_group()
+
+
+def _fit(a: FitArgs, rank: int, world: int) -> int:
+    main_rank = rank == 0
+    rep = Reporter(a.progress if main_rank else "none")
     t0 = time.perf_counter()
     rep.event("start", out=str(a.out))
     if a.store is not None:
@@ -302,7 +320,8 @@ def cmd_fit(a: FitArgs) -> int:
         fit_m, val_m = carve_val(train_masks, a.head.val_fraction, a.head.seed)
         on_epoch = rep.epochs(stage)
         head, info = fit_head(make_arrays(feats, tasks, *fit_m), a.head,
-                              make_arrays(feats, tasks, *val_m), ckpt if a.resume else None,
+                              make_arrays(feats, tasks, *val_m),
+                              ckpt if a.resume and main_rank else None,
                               on_epoch)
         on_epoch.close()
         return head, info
@@ -328,7 +347,8 @@ def cmd_fit(a: FitArgs) -> int:
             done = {"fold": k, "metrics": metrics,
                     "true": test_arr.dist_y.numpy().dot(np.arange(1, 11)).tolist(),
                     "pred": pm[test_arr.dist_idx.numpy()].tolist()}
-            atomic_write_bytes(fold_file, json.dumps(done).encode())
+            if main_rank:
+                atomic_write_bytes(fold_file, json.dumps(done).encode())
         fold_reports.append(done["metrics"])
         oof_true += done["true"]
         oof_pred += done["pred"]
@@ -344,7 +364,8 @@ def cmd_fit(a: FitArgs) -> int:
         model.head = head  # the trained head, whatever its size
         fit_m, val_m = carve_val(all_items, a.head.val_fraction, a.head.seed)
         bar = rep.counter("fine-tuning")
-        ft_info = finetune(model, tasks, fit_m, val_m, a.head, a.finetune, bar)
+        ft_info = finetune(model, tasks, fit_m, val_m, a.head, a.finetune, bar,
+                           a.out / "finetune.ckpt", rank, world, resume=a.resume)
         getattr(bar, "close", lambda: None)()
         rep.say(f"fine-tuning: validation loss {ft_info['val_loss_before']:.4f} -> "
                 f"{ft_info['val_loss_after']:.4f} "
@@ -379,12 +400,14 @@ def cmd_fit(a: FitArgs) -> int:
         metrics=metrics_doc,
         backbone_state=backbone_state,
     )
+    if not main_rank:
+        return 0
     save_model_file(a.out / "model.pt", mf)
     atomic_write_bytes(a.out / "report.json", json.dumps(
         {"training": mf.training, "metrics": metrics_doc, "curve": final["curve"],
          "seconds": time.perf_counter() - t0}, indent=2).encode())
     write_report_plot(a.out / "report.svg", final["curve"], oof_true, oof_pred)
-    for ck in [a.out / "final.ckpt", *(a.out / "folds").glob("*.ckpt")]:
+    for ck in [a.out / "final.ckpt", a.out / "finetune.ckpt", *(a.out / "folds").glob("*.ckpt")]:
         ck.unlink(missing_ok=True)
     rep.say(f"summary: {brief_summary(summary)}; wrote {a.out / 'model.pt'}, report.json, "
             f"report.svg in {format_eta(time.perf_counter() - t0)}")
@@ -492,7 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the head, fine-tune the backbone's last N blocks on the photos "
                         "(slow on CPU; meant for a GPU)")
     f.add_argument("--finetune-steps", type=int, default=FinetuneConfig.steps)
-    f.add_argument("--finetune-batch", type=int, default=FinetuneConfig.batch)
+    f.add_argument("--finetune-batch", type=int, default=FinetuneConfig.batch,
+                   help="items per process per step (N processes: a global batch of N x this)")
     f.add_argument("--finetune-lr", type=float, default=FinetuneConfig.lr)
     f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
     f.add_argument("--resume", action="store_true",
