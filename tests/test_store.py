@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from curator.model import build_dcnn
+from curator.modelfile import load_model_file
 from tests.test_train import random_ava
 from train import ava
 from train.__main__ import main as train_main
@@ -117,7 +118,7 @@ def test_interrupted_finetune_resumes_to_the_same_weights(tmp_path: Path) -> Non
 
     def fresh() -> torch.nn.Module:
         torch.manual_seed(0)
-        return build_dcnn("efficientnet-lite0", pretrained=False)
+        return build_dcnn("efficientnet-lite0")
 
     def tuned(ckpt: Path | None, stop: int | None = None) -> dict[str, torch.Tensor]:
         model = fresh()
@@ -162,7 +163,7 @@ def test_torchrun_two_processes_give_the_one_process_answer(tmp_path: Path) -> N
     _run(["extract", *data, "--store", str(tmp_path / "s1")])
     _run(["extract", *data, "--store", str(tmp_path / "s2")], procs=2)
     s1, s2 = FeatureStore(tmp_path / "s1"), FeatureStore(tmp_path / "s2")
-    assert len(s1.manifest["shards"]) == 3 and s1.manifest["shards"] == s2.manifest["shards"]
+    assert len(s1.manifest["shards"]) == 4 and s1.manifest["shards"] == s2.manifest["shards"]
     assert sorted(s1) == sorted(s2) and len(s1) == 8
     for k in s1:
         np.testing.assert_allclose(s2.row(k).astype(np.float32), s1.row(k).astype(np.float32),
@@ -174,11 +175,11 @@ def test_torchrun_two_processes_give_the_one_process_answer(tmp_path: Path) -> N
     for s in ("s1", "s2"):
         assert train_main(["fit", "--store", str(tmp_path / s), "--out",
                            str(tmp_path / f"run-{s}"), *fit]) == 0
-        heads.append(torch.load(tmp_path / f"run-{s}" / "model.pt", weights_only=True))
+        heads.append(load_model_file(tmp_path / f"run-{s}" / "model.pt").head_state)
         report = json.loads((tmp_path / f"run-{s}" / "report.json").read_text())
         assert report["training"]["data"]["sources"][0]["images"] == 8
-    for k, v in heads[0]["head_state"].items():
-        torch.testing.assert_close(heads[1]["head_state"][k], v, rtol=1e-3, atol=1e-4, msg=k)
+    for k, v in heads[0].items():
+        torch.testing.assert_close(heads[1][k], v, rtol=1e-3, atol=1e-4, msg=k)
     # DDP fine-tuning: 2 processes x batch 2 == 1 process x batch 4 (needs the photos again).
     random_ava(tmp_path / "ava", [str(200 + i) for i in range(8)], seed=3)
     ft = [*fit, "--finetune", "1", "--finetune-steps", "2", "--finetune-lr", "1e-3"]
@@ -186,13 +187,36 @@ def test_torchrun_two_processes_give_the_one_process_answer(tmp_path: Path) -> N
           "--finetune-batch", "4"])
     _run(["fit", "--store", str(tmp_path / "s1"), "--out", str(tmp_path / "ft2"), *ft,
           "--finetune-batch", "2"], procs=2)
-    m1 = torch.load(tmp_path / "ft1" / "model.pt", weights_only=True)
-    m2 = torch.load(tmp_path / "ft2" / "model.pt", weights_only=True)
-    f1, f2 = m1["metrics"]["finetune"], m2["metrics"]["finetune"]
+    m1, m2 = (load_model_file(tmp_path / r / "model.pt") for r in ("ft1", "ft2"))
+    f1, f2 = m1.metrics["finetune"], m2.metrics["finetune"]
     assert (f1["processes"], f2["processes"]) == (1, 2)
     assert f2["val_loss_before"] == pytest.approx(f1["val_loss_before"], rel=1e-4)
     assert f2["val_loss_after"] == pytest.approx(f1["val_loss_after"], rel=1e-4)
     assert f1["val_loss_after"] != f1["val_loss_before"]  # the backbone did change
+    assert f1["kept"] == f2["kept"]
     if f1["kept"]:
-        for k, v in m1["backbone_state"].items():
-            torch.testing.assert_close(m2["backbone_state"][k], v, rtol=1e-4, atol=1e-5, msg=k)
+        assert m1.backbone_state is not None and m2.backbone_state is not None
+        for k, v in m1.backbone_state.items():
+            torch.testing.assert_close(m2.backbone_state[k], v, rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_seed_split_through_extract_and_fit_store_matches_one_command_fit(
+        tmp_path: Path) -> None:
+    from tests.test_train_data import _seed_ids
+
+    train_ids, test_ids = _seed_ids()
+    root = random_ava(tmp_path / "ava", train_ids[:8] + test_ids[:4], seed=1)
+    data = ["--ava-root", str(root), "--split", "seed", "--crops", "1"]
+    fit = ["--epochs", "20", "--progress", "none"]
+    assert train_main(["fit", *data, *fit, "--out", str(tmp_path / "one")]) == 0
+    assert train_main(["extract", *data, "--workers", "0", "--progress", "none",
+                       "--store", str(tmp_path / "store")]) == 0
+    # Data options belong to extract: fit --store refuses them.
+    assert train_main(["fit", "--store", str(tmp_path / "store"), "--ratings", "x.csv",
+                       "--out", str(tmp_path / "bad")]) == 1
+    assert train_main(["fit", "--store", str(tmp_path / "store"), *fit,
+                       "--out", str(tmp_path / "two")]) == 0
+    one, two = (json.loads((tmp_path / r / "report.json").read_text())["metrics"]
+                for r in ("one", "two"))
+    assert two["evaluation"] == "seed" and two["folds"][0]["ava"]["n"] == 4.0
+    assert two["folds"] == one["folds"]
