@@ -295,7 +295,7 @@ def test_score_json_has_a_0_100_score_and_a_reasons_list(
     mixed_folder: tuple[Path, list[str], list[str]], capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, good, _ = mixed_folder
-    assert curator_main(["score", str(root), "--json", "-q"]) == 0
+    assert curator_main(["score", str(root), "--json", "-q"]) == 1  # 1: it has broken files
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["photos"]) == len(good)
     for rec in doc["photos"]:
@@ -305,7 +305,7 @@ def test_score_json_has_a_0_100_score_and_a_reasons_list(
         assert 1 <= rec["ava_mean"] <= 10 and rec["ava_sd"] > 0
     scores = [rec["score"] for rec in doc["photos"]]
     assert scores == sorted(scores, reverse=True), "ranked by the score"
-    assert curator_main(["score", str(root), "--csv", "-q"]) == 0  # from the cache now
+    assert curator_main(["score", str(root), "--csv", "-q"]) == 1  # from the cache now
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("rank,score,reasons,ava_mean,ava_sd,path")
     assert [float(line.split(",")[1]) for line in lines[1: len(good) + 1]] == pytest.approx(

@@ -6,6 +6,8 @@
     python -m train fit --yelp ../shared/data/yelp-food --out runs/yelp
     python -m train fit --labelled my_photos/ --out runs/mine   # good/ + bad/ sub-folders
     python -m train export runs/ava85 --to assets/model.pt
+    python -m train extract --ava-root AVA --all --store stores/ava   # or: torchrun ... -m train
+    python -m train fit --store stores/ava --out runs/ava                # from the store alone
 
 ``--progress json`` prints one JSON object per line on stdout (for the app's Retrain dialog).
 """
@@ -34,6 +36,8 @@ from curator.modelfile import ModelFile, load_model_file, save_model_file
 from curator.progress import ProgressBar, format_eta
 from train import ava
 from train.data import Tasks
+from train.extract import DistEnv, init_distributed
+from train.extract_cmd import add_extract_parser, cmd_extract, open_for_fit
 from train.features import extract
 from train.finetune import FinetuneConfig, finetune
 from train.fit import (
@@ -48,6 +52,7 @@ from train.fit import (
 )
 from train.plot import write_report_plot
 from train.scorefit import fit_score_maps
+from train.store import StoreError, StoreFeatures
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class FitArgs:
     crops: int = 4
     folds: int = 5
     feature_cache: Path | None = None
+    store: Path | None = None  # a finished ``train extract`` store: features and items
     progress: str = "bar"
     resume: bool = False
     head: HeadTrainConfig = field(default_factory=HeadTrainConfig)
@@ -289,18 +295,40 @@ def summarise(fold_reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cmd_fit(a: FitArgs) -> int:
-    rep = Reporter(a.progress)
+    env = DistEnv.from_environ()  # under torchrun: every rank fits the same heads, rank 0 writes
+    distributed = False
+    if env.world > 1:
+        if a.store is None:
+            raise TrainError("under torchrun, extract first (`train extract`) and give --store")
+        torch.set_num_threads(env.default_threads())
+        a.head.device = str(env.device(a.head.device))
+        distributed = init_distributed(env, torch.device(a.head.device))
+    try:
+        return _fit(a, env.rank, env.world)
+    finally:
+        if distributed:
+            torch.distributed.destroy_process_group()
+
+
+def _fit(a: FitArgs, rank: int, world: int) -> int:
+    main_rank = rank == 0
+    rep = Reporter(a.progress if main_rank else "none")
     t0 = time.perf_counter()
     rep.event("start", out=str(a.out))
-    tasks, role, desc = build_tasks(a, rep)
+    if a.store is not None:
+        tasks, role, desc, store = open_for_fit(a)
+        rep.say(f"store {a.store}: {tasks.summary()}")
+    else:
+        tasks, role, desc = build_tasks(a, rep)
     fold_of, test_folds = assign_folds(tasks, a, role)
     device = a.head.device
     model = build_dcnn(a.backbone).to(device)
-    cache = a.feature_cache or a.out.parent / ".features"
-    bar = rep.counter("features")
-    feats_by_key, errors = extract(model, a.backbone, tasks.samples, cache, a.crops,
-                                   a.head.seed, bar)
-    getattr(bar, "close", lambda: None)()
+    if a.store is None:
+        cache = a.feature_cache or a.out.parent / ".features"
+        bar = rep.counter("features")
+        store, _ = extract(model, a.backbone, tasks.samples, cache, a.crops, a.head.seed, bar)
+        getattr(bar, "close", lambda: None)()
+    errors = {s.key: store.errors[s.key] for s in tasks.samples if s.key in store.errors}
     if errors:
         bad = {i for i, smp in enumerate(tasks.samples) if smp.key in errors}
         dropped = tasks.drop_photos(bad)
@@ -311,8 +339,7 @@ def cmd_fit(a: FitArgs) -> int:
         if not tasks.n_items:
             raise TrainError("no readable training photos")
         fold_of, test_folds = assign_folds(tasks, a, role)
-    placeholder = next(iter(feats_by_key.values()))
-    feats = [feats_by_key.get(s.key, placeholder) for s in tasks.samples]
+    feats = StoreFeatures(store, [s.key for s in tasks.samples])
     a.out.mkdir(parents=True, exist_ok=True)
     dist_mean = (np.asarray(tasks.dist_y).reshape(-1, 10) @ np.arange(1, 11)
                  if tasks.dist_y else np.zeros(0))
@@ -322,7 +349,8 @@ def cmd_fit(a: FitArgs) -> int:
         fit_m, val_m = carve_val(train_masks, a.head.val_fraction, a.head.seed)
         on_epoch = rep.epochs(stage)
         head, info = fit_head(make_arrays(feats, tasks, *fit_m), a.head,
-                              make_arrays(feats, tasks, *val_m), ckpt if a.resume else None,
+                              make_arrays(feats, tasks, *val_m),
+                              ckpt if a.resume and main_rank else None,
                               on_epoch)
         on_epoch.close()
         return head, info
@@ -358,7 +386,8 @@ def cmd_fit(a: FitArgs) -> int:
                     "reason_logits": {n: v.tolist() for n, v in outs.items()
                                       if n.startswith("reason:")},
                     "reason_y": test_arr.reason_y.tolist()}
-            atomic_write_bytes(fold_file, json.dumps(done).encode())
+            if main_rank:
+                atomic_write_bytes(fold_file, json.dumps(done).encode())
         fold_reports.append(done["metrics"])
         out_of_fold.append(done)
         oof_true += done["true"]
@@ -378,7 +407,8 @@ def cmd_fit(a: FitArgs) -> int:
         model.head = head  # the trained head, whatever its size
         fit_m, val_m = carve_val(all_items, a.head.val_fraction, a.head.seed)
         bar = rep.counter("fine-tuning")
-        ft_info = finetune(model, tasks, fit_m, val_m, a.head, a.finetune, bar)
+        ft_info = finetune(model, tasks, fit_m, val_m, a.head, a.finetune, bar,
+                           a.out / "finetune.ckpt", rank, world, resume=a.resume)
         getattr(bar, "close", lambda: None)()
         rep.say(f"fine-tuning: validation loss {ft_info['val_loss_before']:.4f} -> "
                 f"{ft_info['val_loss_after']:.4f} "
@@ -421,12 +451,14 @@ def cmd_fit(a: FitArgs) -> int:
         reason_thresholds={k: v for k, v in reason_thresholds.items()
                            if f"reason:{k}" in head.cfg.outputs},
     )
+    if not main_rank:
+        return 0
     save_model_file(a.out / "model.pt", mf)
     atomic_write_bytes(a.out / "report.json", json.dumps(
         {"training": mf.training, "metrics": metrics_doc, "curve": final["curve"],
          "seconds": time.perf_counter() - t0}, indent=2).encode())
     write_report_plot(a.out / "report.svg", final["curve"], oof_true, oof_pred)
-    for ck in [a.out / "final.ckpt", *(a.out / "folds").glob("*.ckpt")]:
+    for ck in [a.out / "final.ckpt", a.out / "finetune.ckpt", *(a.out / "folds").glob("*.ckpt")]:
         ck.unlink(missing_ok=True)
     rep.say(f"summary: {brief_summary(summary)}; wrote {a.out / 'model.pt'}, report.json, "
             f"report.svg in {format_eta(time.perf_counter() - t0)}")
@@ -535,7 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(REGISTRY))
     f.add_argument("--crops", type=int, default=4, help="local views per image (1 = centre)")
     f.add_argument("--folds", type=int, default=5)
-    f.add_argument("--feature-cache", type=Path, help="default: OUT/../.features")
+    f.add_argument("--feature-cache", type=Path,
+                   help="folder for this selection's feature store (default: OUT/../.features)")
+    f.add_argument("--store", type=Path,
+                   help="train from a `train extract` store alone (its selection, no photos)")
     d = HeadTrainConfig()
     f.add_argument("--epochs", type=int, default=d.epochs)
     f.add_argument("--patience", type=int, default=d.patience)
@@ -565,11 +600,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the head, fine-tune the backbone's last N blocks on the photos "
                         "(slow on CPU; meant for a GPU)")
     f.add_argument("--finetune-steps", type=int, default=FinetuneConfig.steps)
-    f.add_argument("--finetune-batch", type=int, default=FinetuneConfig.batch)
+    f.add_argument("--finetune-batch", type=int, default=FinetuneConfig.batch,
+                   help="items per process per step (N processes: a global batch of N x this)")
     f.add_argument("--finetune-lr", type=float, default=FinetuneConfig.lr)
     f.add_argument("--progress", choices=["bar", "json", "none"], default="bar")
     f.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out (same options)")
+    add_extract_parser(sub, src)
     e = sub.add_parser("export", help="copy a run's model file where curator loads it")
     e.add_argument("run", type=Path)
     e.add_argument("--to", type=Path, required=True)
@@ -596,7 +633,8 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                    yelp=ns.yelp, labelled=ns.labelled, calibration=ns.calibration,
                    reason_alpha=ns.reason_alpha, fold_seed=ns.fold_seed,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
-                   feature_cache=ns.feature_cache, progress=ns.progress, resume=ns.resume,
+                   feature_cache=ns.feature_cache, store=ns.store, progress=ns.progress,
+                   resume=ns.resume,
                    head=head, finetune=FinetuneConfig(ns.finetune, ns.finetune_steps,
                                                       ns.finetune_batch, ns.finetune_lr))
 
@@ -608,8 +646,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if ns.command == "fit":
             return cmd_fit(parse_fit(ns))
+        if ns.command == "extract":
+            parser = build_parser()
+            defaults = parser.parse_args(["fit"])
+            return cmd_extract(ns, defaults, parse_fit, build_tasks, Reporter)
         return cmd_export(ns.run, ns.to)
-    except (TrainError, FileNotFoundError, ValueError) as exc:
+    except (TrainError, StoreError, FileNotFoundError, ValueError) as exc:
         if getattr(ns, "progress", "bar") == "json":
             print(json.dumps({"event": "error", "message": str(exc)}), flush=True)
         print(f"train: error: {exc}", file=sys.stderr)

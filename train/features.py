@@ -1,9 +1,10 @@
-"""Backbone features, extracted once per image, view and damage, and cached on disk.
+"""Backbone features of training photos: the views each photo gives, and a drop-in ``extract``.
 
 The backbone is frozen, so its outputs are fixed per (file contents, damage, views, backbone,
-preprocessing): caching them makes head training take seconds per epoch on a CPU, and repeat
-runs skip the expensive part.  Augmented views (random local crops, mirrored global view) are
-cached as extra rows; training samples one combination per photo per epoch.
+preprocessing): they are extracted once into a sharded feature store (``train.store``,
+``train.extract``; ``python -m train extract``) and head training then takes seconds per epoch
+on a CPU.  Augmented views (random local crops, mirrored global view) are stored as extra rows;
+training samples one combination per photo per epoch.
 """
 
 from __future__ import annotations
@@ -11,22 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from curator.fsutil import atomic_writer
-from curator.loader import describe_error, open_rgb, views_from_image
+from curator.loader import open_rgb, views_from_image
 from curator.model import DCNN
-from curator.parallel import ordered_map
+from curator.preprocess import Preprocess
 from train import damage
+from train.store import FeatureStore, ImageFeatures
 
 log = logging.getLogger(__name__)
+
+__all__ = ["ImageFeatures", "Sample", "extract", "make_views", "views_for"]
 
 
 @dataclass(frozen=True)
@@ -38,29 +39,13 @@ class Sample:
     damage: tuple[str, float] | None = None  # (kind, severity)
 
 
-@dataclass
-class ImageFeatures:
-    """Backbone features of one photo: global views (as is, mirrored) and K local crops."""
+def views_for(s: Sample, pre: Preprocess, crops: int, seed: int) -> np.ndarray:
+    """(2 + crops, V, V, 3) uint8: global, mirrored global, centre crop, random crops.
 
-    global_feat: torch.Tensor  # (2, D)
-    local_feat: torch.Tensor  # (K, D), centre crop first
-
-
-def _folder_key(model: DCNN, backbone: str, crops: int, seed: int) -> str:
-    cfg = {"backbone": backbone, "pre": model.pre.to_dict(), "crops": crops, "seed": seed,
-           "version": 2}
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _file_name(s: Sample) -> str:
-    st = os.stat(s.path)
-    ident = f"{Path(s.path).absolute()}|{st.st_size}|{st.st_mtime_ns}|{s.damage}"
-    return hashlib.sha1(ident.encode()).hexdigest()[:24] + ".pt"
-
-
-def make_views(s: Sample, model: DCNN, crops: int, seed: int) -> np.ndarray:
-    """(2 + crops, V, V, 3) uint8: global, mirrored global, centre crop, random crops."""
-    pre = model.pre
+    The random crops (and the damage's own randomness) are seeded by ``seed`` and the sample's
+    key, so a photo's views never depend on which process or worker decodes it.  Raises on an
+    unreadable file (see ``curator.loader.describe_error``).
+    """
     rng = random.Random(f"{seed}:{s.key}")
     im, _ = open_rgb(s.path, pre.local_short_side)
     if s.damage is not None:
@@ -75,6 +60,20 @@ def make_views(s: Sample, model: DCNN, crops: int, seed: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack(views))
 
 
+def make_views(s: Sample, model: DCNN, crops: int, seed: int) -> np.ndarray:
+    """``views_for`` with the model's preprocessing."""
+    return views_for(s, model.pre, crops, seed)
+
+
+def store_folder(cache_dir: Path, backbone: str, samples: Sequence[Sample], crops: int,
+                 seed: int) -> Path:
+    """Where ``extract`` keeps the store of this selection: one folder per selection."""
+    h = hashlib.sha256(json.dumps([backbone, crops, seed]).encode())
+    for s in samples:
+        h.update(f"{s.key}|{s.path}|{s.damage}\0".encode())
+    return Path(cache_dir) / f"{backbone}-{h.hexdigest()[:16]}"
+
+
 def extract(
     model: DCNN,
     backbone: str,
@@ -84,40 +83,20 @@ def extract(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     workers: int = 2,
-) -> tuple[dict[str, ImageFeatures], dict[str, str]]:
-    """Features for each sample (by key) and a reason for each one that could not be read."""
-    folder = Path(cache_dir) / f"{backbone}-{_folder_key(model, backbone, crops, seed)}"
-    folder.mkdir(parents=True, exist_ok=True)
-    device = next(model.parameters()).device
-    out: dict[str, ImageFeatures] = {}
-    errors: dict[str, str] = {}
+) -> tuple[FeatureStore, dict[str, str]]:
+    """Features for each sample (a read-only mapping by key) and why each unreadable one failed.
 
-    def load(s: Sample) -> tuple[Sample, Path | None, np.ndarray | dict | str]:
-        try:
-            fpath = folder / _file_name(s)
-            if fpath.is_file():
-                return s, None, torch.load(fpath, weights_only=True)
-            return s, fpath, make_views(s, model, crops, seed)
-        except Exception as exc:
-            return s, None, describe_error(s.path, exc)
+    In-process (one rank) extraction into a store under ``cache_dir`` (``store_folder``),
+    resumed if an earlier call was interrupted, reused as is when finished.  The mapping reads
+    the memory-mapped store lazily.  For several processes, use ``python -m train extract``.
+    """
+    from train.extract import ExtractConfig, extract_store
 
-    model.eval()
-    for i, (s, fpath, got) in enumerate(ordered_map(load, samples, workers, 4 * workers), 1):
-        if isinstance(got, str):
-            errors[s.key] = got
-        elif isinstance(got, dict):
-            out[s.key] = ImageFeatures(got["global"], got["local"])
-        else:
-            with torch.inference_mode():
-                batch = torch.from_numpy(got).to(device)
-                f = model.embed(batch).float().cpu()
-            feats = ImageFeatures(f[:2].clone(), f[2:].clone())
-            assert fpath is not None
-            with atomic_writer(fpath) as fh:
-                torch.save({"global": feats.global_feat, "local": feats.local_feat}, fh)
-            out[s.key] = feats
-        if progress:
-            progress(i, len(samples))
-    if errors:
-        log.warning("%d of %d photos could not be read", len(errors), len(samples))
-    return out, errors
+    root = store_folder(cache_dir, backbone, samples, crops, seed)
+    if not (root / "manifest.json").is_file():
+        extract_store(model, backbone, samples, root,
+                      ExtractConfig(crops=crops, seed=seed, workers=workers), progress)
+    store = FeatureStore(root)
+    if progress:
+        progress(len(samples), len(samples))
+    return store, dict(store.errors)

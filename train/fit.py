@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,7 @@ class Arrays:
 
 
 def make_arrays(
-    feats: list[ImageFeatures],
+    feats: Sequence[ImageFeatures],
     tasks: Tasks,
     dist_sel: np.ndarray,
     mean_sel: np.ndarray,
@@ -142,8 +142,12 @@ def make_arrays(
     def remap(x: np.ndarray) -> torch.Tensor:
         return torch.tensor([pos[int(v)] for v in x], dtype=torch.long)
 
-    G = torch.stack([feats[i].global_feat for i in used]) if len(used) else torch.zeros(0)
-    L = torch.stack([feats[i].local_feat for i in used]) if len(used) else torch.zeros(0)
+    take = getattr(feats, "take", None)  # a store reads its rows in one pass per shard
+    if take is not None and len(used):
+        G, L = take(used)
+    else:
+        G = torch.stack([feats[i].global_feat for i in used]) if len(used) else torch.zeros(0)
+        L = torch.stack([feats[i].local_feat for i in used]) if len(used) else torch.zeros(0)
     dist_y = np.asarray(tasks.dist_y, dtype=np.float32).reshape(-1, 10)[dist_sel]
     return Arrays(
         G=G, L=L,
