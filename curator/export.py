@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
-from curator.names import path_text
+from curator.names import csv_cell, path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -290,6 +290,7 @@ def export_top(
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
+    created = not os.path.lexists(dest_dir)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -326,6 +327,9 @@ def export_top(
         report.append(pick)
         if progress:
             progress(i, len(chosen))
+    if created and not len(report):
+        with contextlib.suppress(OSError):  # only if this run made it and it is still empty
+            dest_dir.rmdir()
     if report.stopped:
         log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
     log.info("exported %d photos to %s", len(report), path_text(dest_dir))
@@ -336,7 +340,9 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
     """Rewrite ``picks.csv`` atomically with its old bytes followed by the new rows.
 
     Old rows are kept byte for byte (whatever encoding an editor saved them in); new rows are
-    UTF-8, names written with ``curator.names.path_text`` (``\\xNN`` for non-UTF-8 bytes).
+    UTF-8, names written with ``curator.names.path_text`` (``\\xNN`` for non-UTF-8 bytes) and
+    guarded against spreadsheet formulas with ``curator.names.csv_cell`` (a leading ``'``
+    before ``=``, ``+``, ``-``, ``@``, tab, CR; ``csv_uncell`` undoes it).
     """
     old = path.read_bytes() if path.exists() else b""
     buf = io.StringIO()
@@ -345,8 +351,9 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
         writer.writerow(PICKS_COLUMNS)
     stamp = stamp or datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
-        writer.writerow([p.rank, f"{p.score:.3f}", f"{p.sd:.3f}", path_text(p.dest.name),
-                         path_text(os.path.abspath(p.source)), stamp])
+        writer.writerow([p.rank, f"{p.score:.3f}", f"{p.sd:.3f}",
+                         csv_cell(path_text(p.dest.name)),
+                         csv_cell(path_text(os.path.abspath(p.source))), stamp])
     if old and not old.endswith(b"\n"):
         old += b"\n"
     atomic_write_bytes(path, old + buf.getvalue().encode("utf-8"))
