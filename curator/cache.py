@@ -212,6 +212,11 @@ class ScoreCache:
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(self.wait_s * 1000)}")
+        # Before any write (WAL, new tables): a file that is not ours is left byte for byte.
+        for table, cols in _COLUMNS.items():
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if have and not cols <= have:
+                raise ForeignSchema(f"table {table} lacks {', '.join(sorted(cols - have))}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -233,10 +238,6 @@ class ScoreCache:
                 vec BLOB NOT NULL, captured REAL,
                 PRIMARY KEY (path, model))"""
         )
-        for table, cols in _COLUMNS.items():
-            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-            if not cols <= have:
-                raise ForeignSchema(f"table {table} lacks {', '.join(sorted(cols - have))}")
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # a write: only when needed
         return conn

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from typing import Any
 from curator import __version__
 from curator.cache import open_cache
 from curator.groups import Groups, group_photos
-from curator.names import csv_cell, display_text, path_bytes_b64, path_text
+from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
@@ -203,7 +202,7 @@ def print_results(
         out.write("\n")
         return
     if args.csv:
-        w = csv.writer(out, lineterminator="\n")
+        w = CsvLines(out)
         w.writerow(["rank", "score", "sd", "path", "width", "height", "error", "group",
                     "group_best"])
         for i, s in enumerate(shown, 1):

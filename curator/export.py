@@ -20,7 +20,6 @@ Destination faults, as kinds (README "When things go wrong"):
 from __future__ import annotations
 
 import contextlib
-import csv
 import errno
 import io
 import logging
@@ -33,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
-from curator.names import csv_cell, path_text
+from curator.names import CsvLines, csv_cell, path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -346,7 +345,7 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
     """
     old = path.read_bytes() if path.exists() else b""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = CsvLines(buf)
     if not old:
         writer.writerow(PICKS_COLUMNS)
     stamp = stamp or datetime.now(UTC).isoformat(timespec="seconds")

@@ -18,8 +18,12 @@ README ("File names in picks.csv and JSON"):
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 
 def path_bytes(path: Path | str) -> bytes:
@@ -94,3 +98,24 @@ def csv_uncell(cell: str) -> str:
     if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START):
         return cell[1:]
     return cell
+
+
+class CsvLines:
+    """A ``csv.writer`` that ends rows with ``\\n`` and still quotes a lone ``\\r`` or ``\\n``.
+
+    ``csv.writer(lineterminator="\\n")`` leaves a field holding a carriage return unquoted
+    (it only quotes characters of its own line terminator), so a name like ``cr\\rret.jpg``
+    would break the file for every reader.  Rows are formatted with ``\\r\\n`` (so both are
+    quoted) and written ending in ``\\n``.  ``out``: any text stream.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerow(row)
+        self._out.write(self._buf.getvalue()[:-2] + "\n")
