@@ -5,12 +5,16 @@ photo is decided by the loader, which reports bad ones instead of skipping them 
 
 What a scan includes (README "What a scan includes"):
 
-* every file with an extension Pillow can decode here (JPEG, PNG, WebP, TIFF, BMP, GIF,
-  HEIC/HEIF with pillow-heif, AVIF and JPEG 2000 when this Pillow has them);
-* symlinked folders and files are followed; each real folder is visited once (no loops);
-* never: NAS/OS thumbnail and trash folders (``THUMBNAIL_DIRS``), AppleDouble ``._*`` files,
+* every file with an extension Pillow (with pillow-heif) registers for a format it can open
+  (``Image.registered_extensions()``), trailing spaces after the extension ignored;
+* symlinked folders and files are followed; each real folder is visited once (no loops), and
+  each real file is scored once (a second name of it is listed as "same file as …");
+* never: NAS/OS thumbnail and trash folders (``THUMBNAIL_DIRS``), application preview caches
+  (``*.lrdata``), a Photos library outside its ``originals/``, AppleDouble ``._*`` files,
   hidden files and folders, and Curator's own export folders (a sub-folder holding
   ``picks.csv``, the file every export writes);
+* problems (``Skipped.problem``, CLI exit 1): folders that cannot be opened or listed, broken
+  links, FIFOs/devices named like photos — every filesystem probe survives ``OSError``;
 * every image-like file that is left out comes back as a ``Skipped`` with a reason.
 """
 
@@ -174,8 +178,10 @@ def _os_reason(exc: OSError) -> str:
 def _dir_reason(parent: Path, path: Path, name: str) -> str | None:
     """Why a sub-folder is not scanned; None when it is.  Never raises (probes may fail)."""
     low = name.lower()
-    if low in THUMBNAIL_DIRS or low.endswith(THUMBNAIL_DIR_SUFFIXES):
-        return f"inside a NAS/OS thumbnail, preview or trash folder ({name})"
+    if low in THUMBNAIL_DIRS:
+        return f"inside a NAS/OS thumbnail or trash folder ({name})"
+    if low.endswith(THUMBNAIL_DIR_SUFFIXES):
+        return f"inside an application's preview cache ({name})"
     if name.startswith("."):
         return f"inside a hidden folder ({name})"
     if parent.name.lower().endswith(PHOTOS_LIBRARY_SUFFIXES) and low not in \
