@@ -231,15 +231,28 @@ def _not_a_photo_file(path: Path) -> tuple[str | None, tuple[int, int] | None]:
 def scan(root: Path, recursive: bool = True) -> ScanResult:
     """Photos under ``root`` plus the image-like files left out, each with a reason.
 
-    Raises ``NotADirectoryError`` when ``root`` is not a folder.  A sub-folder that cannot be
+    Raises ``NotADirectoryError`` when ``root`` is not a folder or cannot be opened itself
+    (one line: "cannot open folder ROOT: permission denied").  A sub-folder that cannot be
     opened or listed is reported as a ``Skipped`` problem ("cannot open folder: permission
     denied"): one locked folder must not hide the rest.  Two names for the same file (a
     symlink or hard link beside its target) are scored once: the first in path order, the
     other listed as "same file as …".
     """
     root = Path(root)
-    if not root.is_dir():
-        raise NotADirectoryError(f"not a folder: {root}")
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        raise NotADirectoryError(f"not a folder: {path_text(root)}") from None
+    except OSError as exc:  # e.g. inside a folder this user cannot enter
+        raise NotADirectoryError(
+            f"cannot open folder {path_text(root)}: {_os_reason(exc)}") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(f"not a folder: {path_text(root)}")
+    try:
+        os.scandir(root).close()
+    except OSError as exc:
+        raise NotADirectoryError(
+            f"cannot open folder {path_text(root)}: {_os_reason(exc)}") from exc
     result = ScanResult()
     seen: set[tuple[int, int]] = set()
 

@@ -603,11 +603,20 @@ def test_folders_that_cannot_be_opened_or_listed_are_reported_exit_1(tmp_path: P
             cmd = [*prefix, " ".join(map(shlex.quote, cmd))]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300,
                               env={**os.environ, "PYTHONPATH": str(REPO)})
+        inner = [sys.executable, "-m", "curator", "score", str(src / "locked" / "b"), "-q"]
+        if prefix:
+            inner = [*prefix, " ".join(map(shlex.quote, inner))]
+        whole = subprocess.run(inner, capture_output=True, text=True, cwd=REPO, timeout=300,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
     finally:
         os.chmod(src / "locked", 0o755)
         os.chmod(src / "unlisted", 0o755)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "PermissionError" not in proc.stderr
+    # the folder asked for cannot be opened at all: one line, exit 2
+    assert whole.returncode == 2
+    assert whole.stderr == (f"curator: error: cannot open folder {src / 'locked' / 'b'}: "
+                            f"permission denied\n")
     doc = json.loads(proc.stdout)
     assert [Path(p["path"]) for p in doc["photos"]] == [src / "ok" / "a.jpg"]
     skipped = {Path(k["path"]): k["reason"] for k in doc["skipped"]}
