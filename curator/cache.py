@@ -110,6 +110,23 @@ class CachedEmbedding:
     captured: float | None
 
 
+class ForeignSchema(Exception):
+    """The file is an SQLite database, but its tables are not this cache's (missing columns).
+
+    Unusable, but not busy and not damaged: set aside like a damaged cache (named
+    ``<name>.unusable-<unix time>``) and replaced by a fresh one, so it does not warn on every
+    run forever.
+    """
+
+
+#: The columns each table must have (a file that lacks any is a ``ForeignSchema``).
+_COLUMNS = {
+    "scores": {"path", "model", "size", "mtime_ns", "mean", "sd", "dist", "width", "height",
+               "error", "updated"},
+    "embeddings": {"path", "model", "size", "mtime_ns", "vec", "captured"},
+}
+
+
 class ScoreCache:
     """A process-safe score cache in one SQLite file."""
 
@@ -133,6 +150,15 @@ class ScoreCache:
             ) from exc
         try:
             self._conn = self._open()
+        except ForeignSchema as exc:
+            try:
+                self._set_aside(exc, "is not a Curator score cache this version can use",
+                                "unusable")
+            except OSError as mv:
+                raise CacheUnavailable(
+                    f"score cache {self.path} {exc} and cannot be moved aside: {mv}"
+                ) from exc
+            self._conn = self._open()
         except sqlite3.Error as exc:
             if is_busy(exc):
                 raise CacheBusy(
@@ -149,16 +175,17 @@ class ScoreCache:
                 ) from exc
             self._conn = self._open()
 
-    def _set_aside(self, exc: sqlite3.Error) -> Path:
+    def _set_aside(self, exc: Exception, what: str = "failed its integrity check",
+                   tag: str = "corrupt") -> Path:
         """Move a file that failed the integrity check (and its WAL) aside; say where."""
-        aside = self.path.with_name(f"{self.path.stem}.corrupt-{int(time.time())}")
+        aside = self.path.with_name(f"{self.path.stem}.{tag}-{int(time.time())}")
         os.replace(self.path, aside)
         for extra in ("-wal", "-shm"):  # its journal goes with it, never onto a new DB
             side = Path(f"{self.path}{extra}")
             if side.exists():
                 os.replace(side, Path(f"{aside}{extra}"))
-        log.warning("score cache %s failed its integrity check (%s); moved it to %s (a new "
-                    "cache starts next run)", self.path, exc, aside)
+        log.warning("score cache %s %s (%s); moved it to %s (a new cache replaces it)",
+                    self.path, what, exc, aside)
         return aside
 
     def _fails_integrity_check(self) -> bool:
@@ -190,6 +217,11 @@ class ScoreCache:
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(self.wait_s * 1000)}")
+        # Before any write (WAL, new tables): a file that is not ours is left byte for byte.
+        for table, cols in _COLUMNS.items():
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if have and not cols <= have:
+                raise ForeignSchema(f"table {table} lacks {', '.join(sorted(cols - have))}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -11,27 +11,67 @@ ends quietly.
 from __future__ import annotations
 
 import argparse
-import csv
+import contextlib
 import json
 import logging
 import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from curator import __version__
 from curator.cache import open_cache
 from curator.groups import Groups, group_photos
-from curator.names import path_bytes_b64, path_text
+from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
-from curator.scan import Skipped, by_reason, scan
+from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
 
 log = logging.getLogger(__name__)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (``--top 0`` is a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def device_choice(text: str) -> str:
+    """argparse type for ``--device``: auto, cpu, cuda, cuda:N or mps, and present here.
+
+    Checked before anything is scanned or loaded, so a wrong device is a usage error (exit 2)
+    even when every score would come from the cache.  Only cuda/mps import torch here.
+    """
+    name = text.strip().lower()
+    if name in ("auto", "cpu"):
+        return name
+    if name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit()):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{text}: no CUDA GPU is available on this "
+                                             f"machine (use cpu or auto)")
+        if ":" in name and int(name[5:]) >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(
+                f"{text}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+        return name
+    if name == "mps":
+        import torch
+
+        if not torch.backends.mps.is_available():
+            raise argparse.ArgumentTypeError(f"{text}: Apple MPS is not available here "
+                                             f"(use cpu or auto)")
+        return name
+    raise argparse.ArgumentTypeError(f"unknown device {text!r} (auto, cpu, cuda, cuda:N, mps)")
 
 
 def _add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -41,9 +81,10 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
                    "or the per-user cache dir)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
     p.add_argument("--no-recursive", action="store_true", help="only the folder itself")
-    p.add_argument("--batch-size", type=int, default=16, help="photos per model batch")
-    p.add_argument("--workers", type=int, help="decode threads (default: up to 4)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="photos per model batch")
+    p.add_argument("--workers", type=positive_int, help="decode threads (default: up to 4)")
+    p.add_argument("--device", type=device_choice, default="auto",
+                   help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -61,13 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = sc.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="JSON on stdout")
     fmt.add_argument("--csv", action="store_true", help="CSV on stdout")
-    sc.add_argument("--top", type=int, help="show only the best N")
+    sc.add_argument("--top", type=positive_int, help="show only the best N")
     sc.add_argument("--xmp", action="store_true",
                     help="write each photo's score and stars into its XMP sidecar")
 
     ex = sub.add_parser("export", help="copy the best N photos to another folder")
     _add_scoring_options(ex)
-    ex.add_argument("--top", type=int, default=10, help="how many photos (default 10)")
+    ex.add_argument("--top", type=positive_int, default=10, help="how many photos (default 10)")
     ex.add_argument("--to", type=Path, required=True, dest="dest", help="destination folder")
     ex.add_argument("--min-score", type=float, help="skip photos scoring below this (0-100)")
     ex.add_argument("--rank-prefix", action="store_true",
@@ -93,6 +134,9 @@ def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
     found = scan(args.folder, recursive=not args.no_recursive)
     args.skipped = found.skipped  # image-like files left out, with reasons (for the summary)
     paths = found.photos
+    if not paths:
+        sys.stderr.write(f"curator: no photos found in {display_text(args.folder)} "
+                         f"(Curator opens {opened_formats()})\n")
     scorer = _make_scorer(args)
     bar = ProgressBar("Scoring", enabled=False if args.quiet else None)
     t0 = time.perf_counter()
@@ -103,11 +147,19 @@ def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
     return scorer, results, time.perf_counter() - t0
 
 
+def opened_formats() -> str:
+    """The common formats Curator scores, for messages ("JPEG, PNG, HEIC, …")."""
+    common = (("JPEG", ".jpg"), ("PNG", ".png"), ("HEIC", ".heic"), ("WebP", ".webp"),
+              ("TIFF", ".tif"), ("AVIF", ".avif"), ("GIF", ".gif"), ("BMP", ".bmp"))
+    return ", ".join(n for n, e in common if e in PHOTO_EXTENSIONS) + ", …"
+
+
 def _display_path(path: Path, root: Path) -> str:
+    """A path for the terminal: relative to ``root`` when inside it, controls escaped."""
     try:
-        return path_text(path.relative_to(root))
+        return display_text(path.relative_to(root))
     except ValueError:
-        return path_text(path)
+        return display_text(path)
 
 
 def _path_fields(path: Path) -> dict[str, str]:
@@ -157,21 +209,23 @@ def print_results(
         out.write("\n")
         return
     if args.csv:
-        w = csv.writer(out, lineterminator="\n")
+        w = CsvLines(out)
         w.writerow(["rank", "score", "reasons", "ava_mean", "ava_sd", "path", "width", "height",
                     "error", "group", "group_best"])
         for i, s in enumerate(shown, 1):
             w.writerow([i, "" if s.score is None else f"{s.score:.2f}", ";".join(s.reasons),
-                        f"{s.mean:.4f}", f"{s.sd:.4f}", path_text(s.path), s.width, s.height, "",
-                        groups.group_of[s.path], int(groups.is_best(s.path))])
+                        f"{s.mean:.4f}", f"{s.sd:.4f}", csv_cell(path_text(s.path)), s.width,
+                        s.height, "", groups.group_of[s.path], int(groups.is_best(s.path))])
         for e in errors:
-            w.writerow(["", "", "", "", "", path_text(e.path), "", "", e.reason, "", ""])
+            w.writerow(["", "", "", "", "", csv_cell(path_text(e.path)), "", "",
+                        csv_cell(e.reason), "", ""])
         for k in _skipped(args):
-            w.writerow(["", "", "", "", "", path_text(k.path), "", "", f"not scored: {k.reason}",
-                        "", ""])
+            w.writerow(["", "", "", "", "", csv_cell(path_text(k.path)), "", "",
+                        csv_cell(f"not scored: {k.reason}"), "", ""])
         return
     root = args.folder
-    out.write(f"{'Rank':>4}  {'Score':>5}  {'Why not higher':<22}  File\n")
+    if shown:
+        out.write(f"{'Rank':>4}  {'Score':>5}  {'Why not higher':<22}  File\n")
     for i, s in enumerate(shown, 1):
         out.write(f"{i:>4}  {_score_text(s):>5}  {', '.join(s.reasons) or '-':<22}  "
                   f"{_display_path(s.path, root)}\n")
@@ -179,12 +233,12 @@ def print_results(
     rate = len(results) / elapsed if elapsed > 0 else 0.0
     out.write(
         f"\n{len(ranked)} photos scored ({cached} from cache) in {elapsed:.1f} s "
-        f"({rate:.1f} photos/s) with {scorer.model_path}\n"
+        f"({rate:.1f} photos/s) with {display_text(scorer.model_path)}\n"
     )
     if errors:
         out.write(f"{len(errors)} file(s) could not be scored:\n")
         for e in errors:
-            out.write(f"  {_display_path(e.path, root)}: {e.reason}\n")
+            out.write(f"  {_display_path(e.path, root)}: {display_text(e.reason)}\n")
     write_skipped(out, _skipped(args), root)
 
 
@@ -200,7 +254,7 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
     for reason, items in by_reason(skipped).items():
         names = ", ".join(_display_path(p, root) for p in items[:per_reason])
         more = f", … (+{len(items) - per_reason}, all in --json)" if len(items) > per_reason else ""
-        out.write(f"  {len(items)} {reason}: {names}{more}\n")
+        out.write(f"  {len(items)} {display_text(reason)}: {names}{more}\n")
 
 
 def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> int:
@@ -215,7 +269,8 @@ def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) 
             update_sidecar(target, score_fields(pct, stars_for(pct), digest), keep_rating=True)
             written += 1
         except (SidecarError, OSError) as exc:
-            sys.stderr.write(f"curator: sidecar for {path_text(target)} not written: {exc}\n")
+            sys.stderr.write(f"curator: sidecar for {display_text(target)} not written: "
+                             f"{display_text(str(exc))}\n")
     return written
 
 
@@ -224,14 +279,40 @@ def _score_text(s: PhotoScore) -> str:
     return f"{s.score:.0f}" if s.score is not None else f"{s.mean:.2f}"
 
 
+class OutputError(Exception):
+    """stdout cannot take the results (disk full, a closed or broken file): exit 2."""
+
+
+@contextlib.contextmanager
+def writing_output() -> Iterator[None]:
+    """Turn a failed write to stdout (``> /dev/full``) into ``OutputError``; flush at the end.
+
+    A reader that went away (``BrokenPipeError``) is passed on as it is (quiet exit 0).
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(exc.strerror or str(exc)) from exc
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
-    print_results(args, scorer, results, elapsed)
+    with writing_output():
+        print_results(args, scorer, results, elapsed)
     if args.xmp:
         ranked = rank(results)
         n = write_score_sidecars([(s, s.path) for s in ranked], scorer.digest)
         sys.stderr.write(f"Wrote {n} XMP sidecar(s) (score, stars; ratings people gave kept).\n")
-    return 1 if any(isinstance(r, PhotoError) for r in results) else 0
+    return 1 if _incomplete(args, results) else 0
+
+
+def _incomplete(args: argparse.Namespace, results: list[Result]) -> bool:
+    """True when a photo could not be scored or a folder/link/file could not be looked at."""
+    return any(isinstance(r, PhotoError) for r in results) or any(
+        k.problem for k in _skipped(args))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -247,11 +328,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep)
+    with writing_output():
+        return _report_export(args, scorer, results, ranked, report)
+
+
+def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Result],
+                   ranked: list[PhotoScore], report: Any) -> int:
     for p in report:
         why = f" ({', '.join(p.reasons)})" if p.reasons else ""
-        print(f"{p.rank:>4}  {p.score:5.1f}{why}  {path_text(p.source)} -> {path_text(p.dest)}")
+        print(f"{p.rank:>4}  {p.score:5.1f}{why}  {display_text(p.source)} -> "
+              f"{display_text(p.dest)}")
     for f in report.failures:
-        print(f"   -  not copied: {path_text(f.source)}: {f.reason}")
+        print(f"   -  not copied: {display_text(f.source)}: {display_text(f.reason)}")
     if args.xmp:
         from curator.sidecar import copy_sidecar
 
@@ -262,13 +350,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"Wrote {n} XMP sidecar(s) next to the copies.")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
     if report.stopped:
-        print(f"\nStopped: {report.stopped}.")
+        print(f"\nStopped: {display_text(report.stopped)}.")
     per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
-    print(f"\nExported {len(report)} photo(s){per_group} to {path_text(args.dest)} "
-          f"(list in picks.csv); "
-          f"{errors} file(s) could not be scored.")
+    listed = " (list in picks.csv)" if (args.dest / "picks.csv").is_file() else ""
+    print(f"\nExported {len(report)} photo(s){per_group} to {display_text(args.dest)}"
+          f"{listed}; {errors} file(s) could not be scored.")
     write_skipped(sys.stdout, _skipped(args), args.folder)
-    return 0 if report.ok and not errors else 1
+    return 0 if report.ok and not _incomplete(args, results) else 1
 
 
 def cmd_gui(folder: Path | None) -> int:
@@ -301,6 +389,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("always", module=r"PIL\.")
     from curator.export import ExportError
 
+    if args.command in ("score", "export") and sys.stdout is None:
+        # fd 1 was closed (``>&-``): nothing can be shown, and a file opened later could
+        # take fd 1 and receive the output.  Stop before anything is opened.
+        sys.stderr.write("curator: error: cannot write output: standard output is closed\n")
+        return 2
     try:
         if args.command == "score":
             code = cmd_score(args)
@@ -308,10 +401,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = cmd_export(args)
         else:
             return cmd_gui(getattr(args, "folder", None))
-        sys.stdout.flush()  # a reader that went away shows up here, not at interpreter exit
+        with writing_output():
+            sys.stdout.flush()  # a reader that went away shows up here, not at interpreter exit
         return code
     except (ModelFileError, NotADirectoryError, ExportError) as exc:
-        sys.stderr.write(f"curator: error: {exc}\n")
+        sys.stderr.write(f"curator: error: {display_text(str(exc))}\n")
+        return 2
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except OutputError as exc:
+        _drop_stdout()
+        sys.stderr.write(f"curator: error: cannot write output: {exc}\n")
         return 2
     except (ImportError, MemoryError) as exc:  # e.g. torch cannot load under a memory cap
         sys.stderr.write(f"curator: error: cannot load the model runtime: {exc}\n")
@@ -319,8 +419,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ncurator: interrupted\n")
         return 130
-    except BrokenPipeError:
-        return _quiet_broken_pipe()
 
 
 def _quiet_broken_pipe() -> int:
@@ -328,13 +426,18 @@ def _quiet_broken_pipe() -> int:
 
     stdout is pointed at /dev/null so the interpreter's final flush cannot raise again.
     """
+    _drop_stdout()
+    return 0
+
+
+def _drop_stdout() -> None:
+    """Point fd 1 at /dev/null: output still buffered is dropped without a second error."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-    except (OSError, ValueError):  # stdout is not a real file (tests): nothing to flush
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
         pass
-    return 0
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
-from curator.names import path_text
+from curator.names import CsvLines, csv_cell, path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -297,6 +297,7 @@ def export_top(
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
+    created = not os.path.lexists(dest_dir)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -333,6 +334,9 @@ def export_top(
         report.append(pick)
         if progress:
             progress(i, len(chosen))
+    if created and not len(report):
+        with contextlib.suppress(OSError):  # only if this run made it and it is still empty
+            dest_dir.rmdir()
     if report.stopped:
         log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
     log.info("exported %d photos to %s", len(report), path_text(dest_dir))
@@ -342,7 +346,7 @@ def export_top(
 def _header(old: bytes) -> list[str] | None:
     """The column names of an existing ``picks.csv`` (None when it has no Curator header)."""
     first = old.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    names = next(csv.reader([first]), [])
+    names: list[str] = next(csv.reader([first]), [])
     return names if names[:1] == ["rank"] and "file" in names else None
 
 
@@ -350,11 +354,13 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
     """Rewrite ``picks.csv`` atomically with its old bytes followed by the new rows.
 
     Old rows are kept byte for byte (whatever encoding an editor saved them in); new rows are
-    UTF-8, names written with ``curator.names.path_text`` (``\\xNN`` for non-UTF-8 bytes).
+    UTF-8, names written with ``curator.names.path_text`` (``\\xNN`` for non-UTF-8 bytes) and
+    guarded against spreadsheet formulas with ``curator.names.csv_cell`` (a leading ``'``
+    before ``=``, ``+``, ``-``, ``@``, tab, CR; ``csv_uncell`` undoes it).
     """
     old = path.read_bytes() if path.exists() else b""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = CsvLines(buf)
     # New rows follow the header already there (an older Curator's columns stay readable).
     columns = _header(old) or PICKS_COLUMNS
     if not old:
@@ -363,8 +369,8 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
     for p in picks:
         row = {"rank": p.rank, "score": f"{p.score:.3f}", "reasons": ";".join(p.reasons),
                "ava_mean": f"{p.mean:.3f}", "ava_sd": f"{p.sd:.3f}", "sd": f"{p.sd:.3f}",
-               "file": path_text(p.dest.name), "source": path_text(os.path.abspath(p.source)),
-               "exported_at": stamp}
+               "file": csv_cell(path_text(p.dest.name)),
+               "source": csv_cell(path_text(os.path.abspath(p.source))), "exported_at": stamp}
         writer.writerow([row.get(c, "") for c in columns])
     if old and not old.endswith(b"\n"):
         old += b"\n"

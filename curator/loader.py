@@ -26,6 +26,7 @@ import io
 import logging
 import math
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Iterator
@@ -107,19 +108,58 @@ def _srgb_transform(icc: bytes, mode: str) -> Any:
     return ImageCms.buildTransform(src, _SRGB, mode, out, flags=ImageCms.Flags.NOCACHE)
 
 
+_CMS_MODES = ("RGB", "RGBA", "CMYK", "L")
+_HIGH_BIT_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
+def _for_profile(im: Image.Image, icc: bytes) -> tuple[Image.Image, Image.Image | None]:
+    """``im`` in a mode LittleCMS takes for the profile's colour space, and its alpha apart.
+
+    Grey+alpha, palette, 1-bit, 16/32-bit grey and the like have no LittleCMS mode: they go
+    through L (a grey profile) or RGB/RGBA (an RGB profile) first, the way ``_to_rgb``
+    shows them, so their profile applies like it does for their 8-bit RGB/L twin.
+    """
+    if im.mode in _CMS_MODES:
+        return im, None
+    grey_profile = icc[16:20] == b"GRAY"
+    alpha = None
+    if im.mode in _HIGH_BIT_GREY:
+        base = _to_rgb(im).convert("L")
+    else:
+        has_alpha = "A" in im.getbands() or "a" in im.getbands() or (
+            im.mode == "P" and "transparency" in im.info)
+        if has_alpha:
+            rgba = im.convert("RGBA")
+            alpha = rgba.getchannel("A")
+            base = rgba.convert("L") if grey_profile else rgba.convert("RGB")
+        else:
+            base = im.convert("L" if grey_profile else "RGB")
+    if not grey_profile and base.mode == "L":
+        base = base.convert("RGB")
+    return base, alpha
+
+
 def to_srgb(im: Image.Image, path: Path | None = None) -> Image.Image:
     """``im`` converted from its embedded ICC profile to sRGB (unchanged when it has none).
 
-    Modes RGB, RGBA, CMYK and L are converted (CMYK and L to RGB).  A profile LittleCMS cannot
-    use is logged with the file name and ignored: the pixels are then taken as sRGB.
+    Modes RGB, RGBA, CMYK and L are converted (CMYK and L to RGB); every other mode (LA,
+    P, 1, I;16 …) is first brought to L or RGB(A) to match the profile (``_for_profile``),
+    so its profile is applied too, and any alpha is kept (the result is then RGBA).  A
+    profile LittleCMS cannot use is logged with the file name and ignored: the pixels are
+    then taken as sRGB.
     """
     icc = im.info.get("icc_profile")
-    if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
+    if not icc:
         return im
     try:
-        transform = _srgb_transform(bytes(icc), im.mode)
-        out = ImageCms.applyTransform(im, transform)
-        return out if out is not None else im
+        base, alpha = _for_profile(im, bytes(icc))
+        transform = _srgb_transform(bytes(icc), base.mode)
+        out = ImageCms.applyTransform(base, transform)
+        if out is None:
+            return im
+        if alpha is not None:
+            out.putalpha(alpha)
+        return out
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
         log.warning("%s: colour profile ignored (%s)", path_text(path or "photo"), exc)
         return im
@@ -248,6 +288,8 @@ def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, i
 
 def describe_error(path: Path, exc: BaseException) -> str:
     """Turn a decoding exception into a short reason a person can act on."""
+    if isinstance(exc, FileNotFoundError) and os.path.islink(path):
+        return "broken link (its target does not exist)"
     if isinstance(exc, FileNotFoundError):
         return "file not found (moved or deleted during the scan)"
     if isinstance(exc, PermissionError):
@@ -279,7 +321,11 @@ def load_photo(
     Never raises for a bad file; returns ``LoadError`` with a reason instead.
     """
     try:
-        if os.path.getsize(path) == 0:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            # a FIFO would block the open forever; a device is not a photo
+            return LoadError(path, "not a regular file (a FIFO, device or socket)")
+        if st.st_size == 0 and stat.S_ISREG(st.st_mode):
             return LoadError(path, "empty file (0 bytes)")
         need = max(pre.local_short_side, pre.view_size, thumb_size or 0)
         im, (ow, oh) = open_rgb(path, need)

@@ -170,8 +170,13 @@ def load_model_file(path: Path) -> ModelFile:
 
             build_backbone(mf.backbone, pretrained=False).load_state_dict(mf.backbone_state)
     except Exception as exc:
+        # Curator's words, never Python's ("KeyError: 174812789"); the detail is logged.
+        log.info("model file %s is inconsistent: %s", path, _one_line(exc))
+        what = (f"it lacks the entry {exc.args[0]!r}" if isinstance(exc, KeyError) and exc.args
+                else "its parts do not fit together")
         raise ModelFileError(
-            f"model file {path} is incomplete or inconsistent ({_one_line(exc)})"
+            f"model file {path} is incomplete or inconsistent ({what}). Curator models are the "
+            "model.pt files Curator itself makes (Model ▸ Retrain) or ships with."
         ) from exc
     return mf
 

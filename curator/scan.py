@@ -5,71 +5,112 @@ photo is decided by the loader, which reports bad ones instead of skipping them 
 
 What a scan includes (README "What a scan includes"):
 
-* every file with an extension Pillow can decode here (JPEG, PNG, WebP, TIFF, BMP, GIF,
-  HEIC/HEIF with pillow-heif, AVIF and JPEG 2000 when this Pillow has them);
-* symlinked folders and files are followed; each real folder is visited once (no loops);
-* never: NAS/OS thumbnail and trash folders (``THUMBNAIL_DIRS``), AppleDouble ``._*`` files,
+* every file with an extension Pillow (with pillow-heif) registers for a format it can open
+  (``Image.registered_extensions()``), trailing spaces after the extension ignored;
+* symlinked folders and files are followed; each real folder is visited once (no loops), and
+  each real file is scored once (a second name of it is listed as "same file as …");
+* never: NAS/OS thumbnail and trash folders (``THUMBNAIL_DIRS``), application preview caches
+  (``*.lrdata``), a Photos library outside its ``originals/``, AppleDouble ``._*`` files,
   hidden files and folders, and Curator's own export folders (a sub-folder holding
   ``picks.csv``, the file every export writes);
+* problems (``Skipped.problem``, CLI exit 1): folders that cannot be opened or listed, broken
+  links, FIFOs/devices named like photos — every filesystem probe survives ``OSError``;
 * every image-like file that is left out comes back as a ``Skipped`` with a reason.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import features
+from PIL import Image
+
+import curator.loader  # noqa: F401  (registers the HEIC/HEIF opener before extensions are read)
+from curator.names import path_text
 
 log = logging.getLogger(__name__)
 
-_ALWAYS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif",
-           ".heic", ".heif", ".hif"}
-_OPTIONAL = {".avif": "avif", ".jp2": "jpg_2000", ".j2k": "jpg_2000", ".jpx": "jpg_2000"}
+#: Camera raw formats (Pillow cannot develop them), GoPro raw included.
+RAW_EXTENSIONS = frozenset((
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
+    ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".raw", ".gpr",
+    ".rwl", ".mef", ".mos", ".dcr", ".fff", ".ari", ".cap", ".rwz"))
+#: Vector and page formats: never photos, whether or not Pillow has a plugin for them.
+VECTOR_EXTENSIONS = frozenset((".svg", ".svgz", ".eps", ".ps", ".ai", ".pdf", ".wmf", ".emf"))
+#: Extensions Pillow registers for things that are not pictures (video, science data).
+NOT_PICTURES = {
+    **{e: "video file (not a photo)" for e in (".mpeg", ".mpg")},
+    **{e: "scientific data file (not a photo)" for e in (
+        ".h5", ".hdf", ".grib", ".bufr", ".fit", ".fits", ".iim")},
+}
+#: Image formats this Pillow has no decoder for (named so they are reported, not dropped).
+_KNOWN_UNDECODABLE = (
+    ".avif", ".avifs", ".jp2", ".j2k", ".jpx", ".jpf", ".jpc", ".j2c", ".jxl", ".psd", ".psb",
+    ".xcf", ".exr", ".hdr", ".wdp", ".jxr", ".hdp", ".bpg", ".heic", ".heif", ".heics",
+    ".heifs", ".hif", ".webp", ".qoi", ".dds", ".apng", ".tga", ".ico", ".icns", ".pcx",
+    ".ppm", ".pgm", ".pbm", ".pnm", ".pfm", ".xpm", ".xbm", ".dib", ".pjpeg", ".pjp", ".jps",
+    ".mpo", ".palm", ".sgi", ".rgb", ".ras", ".cur")
 
 
 def _decodable() -> frozenset[str]:
-    exts = set(_ALWAYS)
-    for ext, feature in _OPTIONAL.items():
-        try:
-            if features.check(feature):
-                exts.add(ext)
-        except ValueError:  # a feature name this Pillow does not know
-            pass
-    return frozenset(exts)
+    """Every extension Pillow registers for a format it can open (plus MPO/pjpeg JPEGs)."""
+    exts = {e.lower() for e, fmt in Image.registered_extensions().items()
+            if fmt in Image.OPEN or fmt == "MPO"}
+    if ".jpg" in exts:
+        exts |= {".pjpeg", ".pjp", ".jps"}  # progressive JPEG / stereo JPEG names
+    return frozenset(exts - RAW_EXTENSIONS - VECTOR_EXTENSIONS - set(NOT_PICTURES))
 
 
-#: Extensions that are scored (what this Pillow can decode).
+#: Extensions that are scored: every format this Pillow (with pillow-heif) can open.
 PHOTO_EXTENSIONS = _decodable()
 
 #: Image-like extensions that are not scored, with the reason given for them.
 UNSUPPORTED_EXTENSIONS: dict[str, str] = {
-    **{e: "camera raw file (not supported: export a JPEG from your raw editor)" for e in (
-        ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
-        ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".raw")},
     **{e: "unsupported format (this Pillow cannot decode it)" for e in (
-        ".avif", ".jp2", ".j2k", ".jpx", ".jxl", ".psd", ".psb", ".xcf", ".exr", ".hdr",
-        ".ico", ".icns", ".tga", ".pcx", ".ppm", ".pgm", ".pbm", ".wdp", ".jxr", ".bpg")},
-    **{e: "vector image (not a photo)" for e in (".svg", ".svgz", ".eps", ".ai", ".pdf")},
+        *_KNOWN_UNDECODABLE, *Image.registered_extensions())},
+    **NOT_PICTURES,
+    **{e: "camera raw file (not supported: export a JPEG from your raw editor)"
+       for e in RAW_EXTENSIONS},
+    **{e: "vector image (not a photo)" for e in VECTOR_EXTENSIONS},
 }
+for _ext in PHOTO_EXTENSIONS:
+    UNSUPPORTED_EXTENSIONS.pop(_ext, None)
 IMAGE_LIKE_EXTENSIONS = PHOTO_EXTENSIONS | frozenset(UNSUPPORTED_EXTENSIONS)
+
+
+def extension(name: str) -> str:
+    """The lower-case extension of ``name``, trailing whitespace ignored (``a.jpg `` → .jpg)."""
+    return os.path.splitext(name.rstrip())[1].lower()
+
 
 #: Folders that NAS boxes, operating systems and archivers fill with thumbnails, previews,
 #: metadata or deleted files (compared case-insensitively).  Synology (@eaDir, #recycle,
-#: #snapshot), QNAP (.@__thumb, @Recycle, .@__qini), Asustor/others (.@__thumb, @Recently-
-#: Snapshot), macOS (__MACOSX in zips, .Spotlight-V100, .Trashes, .fseventsd), freedesktop
-#: (.thumbnails, .cache/thumbnails), Windows ($RECYCLE.BIN, RECYCLER, System Volume
-#: Information), WD My Cloud (.wdmc).  (.picasaoriginals holds the user's originals: not listed.)
+#: #snapshot, @SynoResource), QNAP (.@__thumb, @Recycle, .@__qini), Asustor/others (.@__thumb,
+#: @Recently-Snapshot), macOS (__MACOSX in zips, .Spotlight-V100, .Trashes, .fseventsd),
+#: freedesktop (.thumbnails, .cache/thumbnails), Windows ($RECYCLE.BIN, RECYCLER, Recycled on
+#: FAT/Win9x, System Volume Information), WD My Cloud (.wdmc), Syncthing (.stversions), Adobe
+#: Bridge (.BridgeCache).  (.picasaoriginals holds the user's originals: not listed.)
 THUMBNAIL_DIRS = frozenset(n.lower() for n in (
     "@eaDir", "#recycle", "#snapshot", "@Recycle", "@Recently-Snapshot", "@sharebin",
-    ".@__thumb", ".@__qini", "@__thumb", ".@__desc", "@tmp",
+    ".@__thumb", ".@__qini", "@__thumb", ".@__desc", "@tmp", "@SynoResource",
     "__MACOSX", ".Spotlight-V100", ".Trashes", ".Trash", ".fseventsd", ".TemporaryItems",
     ".thumbnails", ".thumbs", ".cache", "$RECYCLE.BIN", "System Volume Information",
-    "lost+found", ".AppleDouble", ".AppleDB", ".AppleDesktop", "RECYCLER",
+    "lost+found", ".AppleDouble", ".AppleDB", ".AppleDesktop", "RECYCLER", "Recycled",
     ".wdmc",  # WD My Cloud thumbnails
+    ".stversions", ".BridgeCache", ".dropbox.cache",
 ))
+#: Folder-name endings of application caches full of previews: Lightroom's
+#: ``… Previews.lrdata`` / ``Smart Previews.lrdata`` (every ``*.lrdata`` is a cache).
+THUMBNAIL_DIR_SUFFIXES = (".lrdata",)
+#: A macOS Photos / iPhoto library is a folder of its own: only its originals are photos
+#: (``originals/`` since Photos 5, ``Masters/`` before); ``resources/derivatives``,
+#: ``resources/proxies``, ``database`` … hold previews and are skipped with a reason.
+PHOTOS_LIBRARY_SUFFIXES = (".photoslibrary", ".photolibrary")
+PHOTOS_LIBRARY_ORIGINALS = frozenset(("originals", "masters"))
 
 #: The file every Curator export writes; a sub-folder holding it is an export folder.
 EXPORT_MARKER = "picks.csv"
@@ -77,10 +118,15 @@ EXPORT_MARKER = "picks.csv"
 
 @dataclass(frozen=True)
 class Skipped:
-    """An image-like file that the scan left out, and why (shown by the CLI, JSON and window)."""
+    """An image-like file (or folder) the scan left out, and why (CLI, JSON and window).
+
+    ``problem`` is True when something that should have been scored could not be (a folder
+    that cannot be opened, a broken link, a FIFO named like a photo): the CLI then exits 1.
+    """
 
     path: Path
     reason: str
+    problem: bool = False
 
 
 @dataclass
@@ -89,6 +135,11 @@ class ScanResult:
 
     photos: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Skipped]:
+        """Skipped entries that make the run incomplete (exit code 1)."""
+        return [k for k in self.skipped if k.problem]
 
 
 def by_reason(skipped: list[Skipped]) -> dict[str, list[Path]]:
@@ -101,11 +152,11 @@ def by_reason(skipped: list[Skipped]) -> dict[str, list[Path]]:
 
 def is_photo_name(name: str) -> bool:
     """True for names with a scored photo extension (any case), hidden/AppleDouble excluded."""
-    return not name.startswith(".") and os.path.splitext(name)[1].lower() in PHOTO_EXTENSIONS
+    return not name.startswith(".") and extension(name) in PHOTO_EXTENSIONS
 
 
 def _is_image_like(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_LIKE_EXTENSIONS
+    return extension(name) in IMAGE_LIKE_EXTENSIONS
 
 
 def _file_reason(name: str) -> str | None:
@@ -114,19 +165,34 @@ def _file_reason(name: str) -> str | None:
         return "AppleDouble metadata file (macOS resource fork, not a photo)"
     if name.startswith("."):
         return "hidden file"
-    ext = os.path.splitext(name)[1].lower()
+    ext = extension(name)
     if ext in PHOTO_EXTENSIONS:
         return None
     return UNSUPPORTED_EXTENSIONS.get(ext)
 
 
-def _dir_reason(path: Path, name: str) -> str | None:
-    """Why a sub-folder is not scanned; None when it is."""
-    if name.lower() in THUMBNAIL_DIRS:
+def _os_reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _dir_reason(parent: Path, path: Path, name: str) -> str | None:
+    """Why a sub-folder is not scanned; None when it is.  Never raises (probes may fail)."""
+    low = name.lower()
+    if low in THUMBNAIL_DIRS:
         return f"inside a NAS/OS thumbnail or trash folder ({name})"
+    if low.endswith(THUMBNAIL_DIR_SUFFIXES):
+        return f"inside an application's preview cache ({name})"
     if name.startswith("."):
         return f"inside a hidden folder ({name})"
-    if (path / EXPORT_MARKER).is_file():
+    if parent.name.lower().endswith(PHOTOS_LIBRARY_SUFFIXES) and low not in \
+            PHOTOS_LIBRARY_ORIGINALS:
+        return (f"inside a Photos library's previews/database ({parent.name}/{name}; only "
+                f"its originals are scanned)")
+    try:
+        marker = (path / EXPORT_MARKER).is_file()
+    except OSError:  # a folder that cannot be entered: os.walk reports it
+        marker = False
+    if marker:
         return f"inside a Curator export folder ({name}, has {EXPORT_MARKER})"
     return None
 
@@ -139,26 +205,68 @@ def _image_like_under(folder: Path) -> list[Path]:
     return out
 
 
+def _not_a_photo_file(path: Path) -> tuple[str | None, tuple[int, int] | None]:
+    """(why a photo-named entry cannot be scored or None, its (device, inode) when known).
+
+    A broken symlink, a FIFO/device/socket (opening one could hang) and a name that cannot
+    be looked at are reported; anything else is left to the loader.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return "broken link (its target does not exist)", None
+        return None, None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "broken link (a loop of links)", None
+        if os.path.islink(path):
+            return f"broken link ({_os_reason(exc)})", None
+        return None, None  # the loader says why (permission denied, …)
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a FIFO, device or socket named like a photo)", None
+    return None, (st.st_dev, st.st_ino)
+
+
 def scan(root: Path, recursive: bool = True) -> ScanResult:
     """Photos under ``root`` plus the image-like files left out, each with a reason.
 
-    Raises ``NotADirectoryError`` when ``root`` is not a folder.  Unreadable sub-folders are
-    logged and skipped: one locked folder must not hide the rest.
+    Raises ``NotADirectoryError`` when ``root`` is not a folder or cannot be opened itself
+    (one line: "cannot open folder ROOT: permission denied").  A sub-folder that cannot be
+    opened or listed is reported as a ``Skipped`` problem ("cannot open folder: permission
+    denied"): one locked folder must not hide the rest.  Two names for the same file (a
+    symlink or hard link beside its target) are scored once: the first in path order, the
+    other listed as "same file as …".
     """
     root = Path(root)
-    if not root.is_dir():
-        raise NotADirectoryError(f"not a folder: {root}")
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        raise NotADirectoryError(f"not a folder: {path_text(root)}") from None
+    except OSError as exc:  # e.g. inside a folder this user cannot enter
+        raise NotADirectoryError(
+            f"cannot open folder {path_text(root)}: {_os_reason(exc)}") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(f"not a folder: {path_text(root)}")
+    try:
+        os.scandir(root).close()
+    except OSError as exc:
+        raise NotADirectoryError(
+            f"cannot open folder {path_text(root)}: {_os_reason(exc)}") from exc
     result = ScanResult()
     seen: set[tuple[int, int]] = set()
 
     def on_error(exc: OSError) -> None:
-        log.warning("cannot list %s: %s", exc.filename, exc.strerror)
+        where = Path(exc.filename) if exc.filename else root
+        log.info("cannot open folder %s: %s", where, exc.strerror)
+        result.skipped.append(Skipped(where, f"cannot open folder: {_os_reason(exc)}", True))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
         here = Path(dirpath)
         try:
             st = os.stat(here)
-        except OSError:
+        except OSError as exc:
+            result.skipped.append(Skipped(here, f"cannot open folder: {_os_reason(exc)}", True))
             dirnames.clear()
             continue
         if (st.st_dev, st.st_ino) in seen:  # reached again through a symlink: once is enough
@@ -168,7 +276,7 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
         seen.add((st.st_dev, st.st_ino))
         keep = []
         for d in sorted(dirnames):
-            reason = _dir_reason(here / d, d) if recursive else None
+            reason = _dir_reason(here, here / d, d) if recursive else None
             if reason is None:
                 keep.append(d)
             else:
@@ -182,9 +290,27 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
                 result.photos.append(here / f)
             else:
                 result.skipped.append(Skipped(here / f, reason))
-    result.photos.sort()
+    result.photos = _checked_once(sorted(result.photos), result.skipped)
     result.skipped.sort(key=lambda s: s.path)
     return result
+
+
+def _checked_once(photos: list[Path], skipped: list[Skipped]) -> list[Path]:
+    """``photos`` without broken links, non-regular files and second names of one file."""
+    first: dict[tuple[int, int], Path] = {}
+    out: list[Path] = []
+    for p in photos:
+        why, ident = _not_a_photo_file(p)
+        if why is not None:
+            skipped.append(Skipped(p, why, True))
+            continue
+        if ident is not None:
+            if ident in first:
+                skipped.append(Skipped(p, f"same file as {path_text(first[ident])}"))
+                continue
+            first[ident] = p
+        out.append(p)
+    return out
 
 
 def scan_folder(root: Path, recursive: bool = True) -> list[Path]:

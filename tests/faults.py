@@ -56,9 +56,19 @@ def icc_profile(name: str) -> bytes:
     """An ICC v2 RGB display profile for one of ``PROFILES``."""
     (r, g, b), trc = PROFILES[name]
     curve = _curve(trc)
-    tags = [(b"desc", _desc(name)), (b"cprt", b"text\0\0\0\0test\0"), (b"wtpt", _xyz(D50)),
-            (b"rXYZ", _xyz(r)), (b"gXYZ", _xyz(g)), (b"bXYZ", _xyz(b)),
-            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    return _profile(b"RGB ", [(b"desc", _desc(name)), (b"cprt", b"text\0\0\0\0test\0"),
+                              (b"wtpt", _xyz(D50)), (b"rXYZ", _xyz(r)), (b"gXYZ", _xyz(g)),
+                              (b"bXYZ", _xyz(b)), (b"rTRC", curve), (b"gTRC", curve),
+                              (b"bTRC", curve)])
+
+
+def grey_profile(trc: str = "gamma1.8") -> bytes:
+    """An ICC v2 grey display profile (``GRAY`` colour space, one ``kTRC`` curve)."""
+    return _profile(b"GRAY", [(b"desc", _desc(f"Grey {trc}")), (b"cprt", b"text\0\0\0\0test\0"),
+                              (b"wtpt", _xyz(D50)), (b"kTRC", _curve(trc))])
+
+
+def _profile(space: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
     offset = 128 + 4 + 12 * len(tags)
     table, blob, placed = b"", b"", {}
     for sig, data in tags:
@@ -69,7 +79,7 @@ def icc_profile(name: str) -> bytes:
         table += sig + struct.pack(">II", placed[data], len(data))
     body = struct.pack(">I", len(tags)) + table + blob
     header = (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000)
-              + b"mntrRGB XYZ " + struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp"
+              + b"mntr" + space + b"XYZ " + struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp"
               + b"\0" * 24 + struct.pack(">I", 0) + b"".join(_s15f16(v) for v in D50)
               + b"\0" * 48)
     assert len(header) == 128

@@ -16,6 +16,9 @@ import io
 import json
 import logging
 import os
+import re
+import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -42,7 +45,7 @@ from curator.preprocess import Preprocess
 from curator.scan import scan
 from curator.score import PhotoScore, Scorer
 from tests.conftest import REPO, make_jpeg, photo_array, tree_digest
-from tests.faults import PROFILES, icc_profile, read_only_dir
+from tests.faults import PROFILES, grey_profile, icc_profile, read_only_dir
 
 PRE = Preprocess()
 
@@ -415,13 +418,15 @@ def test_scan_skips_nas_thumbnails_and_export_folders_follows_links_once(tmp_pat
     os.symlink(elsewhere / "desserts" / "tart.jpg", root / "linked.jpg")
     before = tree_digest(root)
     found = scan(root)
-    assert found.photos == sorted([*real, root / "desserts" / "tart.jpg", root / "linked.jpg"])
+    # linked.jpg is a second name for desserts/tart.jpg: scored once (fresh-eyes item 12)
+    assert found.photos == sorted([*real, root / "desserts" / "tart.jpg"])
     reasons = {path_text(k.path.relative_to(root)): k.reason for k in found.skipped}
     assert set(reasons) == {
         "@eaDir/a.jpg/SYNOPHOTO_THUMB_XL.jpg", ".@__thumb/a.jpg", "#recycle/old.jpg",
         ".thumbnails/normal/x.png", "__MACOSX/day/._b.jpg", "@Recycle/z.jpg",
         "day/.@__thumb/b.jpg", "$RECYCLE.BIN/q.jpg", "._a.jpg", "raw.CR2", "logo.svg",
-        "Curator picks/a.jpg"}
+        "Curator picks/a.jpg", "linked.jpg"}
+    assert reasons["linked.jpg"] == f"same file as {path_text(root / 'desserts' / 'tart.jpg')}"
     assert "thumbnail" in reasons["@eaDir/a.jpg/SYNOPHOTO_THUMB_XL.jpg"]
     assert "AppleDouble" in reasons["._a.jpg"]
     assert "camera raw" in reasons["raw.CR2"]
@@ -562,3 +567,322 @@ def test_cli_pipe_closed_early_warnings_name_the_file_exit_codes(
     with pytest.raises(SystemExit) as usage:
         main(["score"])
     assert usage.value.code == 2
+
+
+# -- fresh-eyes faults (second round): each a kind ----------------------------------------------
+
+def _drop_dac() -> list[str] | None:
+    """A command prefix that runs without the power to bypass file permissions, or None."""
+    if os.geteuid() != 0:
+        return []
+    capsh = shutil.which("capsh")
+    if capsh is None:
+        return None
+    probe = subprocess.run([capsh, "--drop=cap_dac_override,cap_dac_read_search", "--", "-c",
+                            "cat /proc/self/status"], capture_output=True, text=True)
+    return [capsh, "--drop=cap_dac_override,cap_dac_read_search", "--", "-c"] \
+        if probe.returncode == 0 else None
+
+
+@pytest.mark.slow  # one real process without DAC override, which loads the model
+def test_folders_that_cannot_be_opened_or_listed_are_reported_exit_1(tmp_path: Path) -> None:
+    """A folder with mode 000 (cannot be entered) and 311 (entered, not listed): both are
+    reported as skipped problems, the rest is scored, exit 1 — no PermissionError."""
+    prefix = _drop_dac()
+    if prefix is None:
+        pytest.skip("root without capsh: cannot make a folder unreadable for this process")
+    src = tmp_path / "photos"
+    make_jpeg(src / "ok" / "a.jpg")
+    make_jpeg(src / "locked" / "b.jpg", seed=1)
+    make_jpeg(src / "unlisted" / "c.jpg", seed=2)
+    before = tree_digest(src)
+    os.chmod(src / "locked", 0o000)
+    os.chmod(src / "unlisted", 0o311)
+    try:
+        cmd = [sys.executable, "-m", "curator", "score", str(src), "--json", "--no-cache", "-q"]
+        if prefix:
+            cmd = [*prefix, " ".join(map(shlex.quote, cmd))]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        inner = [sys.executable, "-m", "curator", "score", str(src / "locked" / "b"), "-q"]
+        if prefix:
+            inner = [*prefix, " ".join(map(shlex.quote, inner))]
+        whole = subprocess.run(inner, capture_output=True, text=True, cwd=REPO, timeout=300,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        os.chmod(src / "locked", 0o755)
+        os.chmod(src / "unlisted", 0o755)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "PermissionError" not in proc.stderr
+    # the folder asked for cannot be opened at all: one line, exit 2
+    assert whole.returncode == 2
+    assert whole.stderr == (f"curator: error: cannot open folder {src / 'locked' / 'b'}: "
+                            f"permission denied\n")
+    doc = json.loads(proc.stdout)
+    assert [Path(p["path"]) for p in doc["photos"]] == [src / "ok" / "a.jpg"]
+    skipped = {Path(k["path"]): k["reason"] for k in doc["skipped"]}
+    assert skipped == {src / "locked": "cannot open folder: permission denied",
+                       src / "unlisted": "cannot open folder: permission denied"}
+    assert tree_digest(src) == before
+
+
+def test_output_that_cannot_be_written_is_one_line_exit_2(tmp_path: Path) -> None:
+    """``> /dev/full`` and ``>&-``: ``curator: error: cannot write output: …``, exit 2."""
+    src = tmp_path / "photos"
+    src.mkdir()  # no photos: the output (JSON) is still written, no model is needed
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "curator", "score", str(src), "--json",
+                               "--no-cache", "-q"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=REPO, timeout=300, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == \
+        "curator: error: cannot write output: No space left on device", proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    closed = subprocess.run(
+        ["bash", "-c", f"exec {shlex.quote(sys.executable)} -m curator score "
+                       f"{shlex.quote(str(src))} --no-cache -q >&-"],
+        capture_output=True, text=True, cwd=REPO, timeout=300, env=env)
+    assert closed.returncode == 2
+    assert closed.stderr == "curator: error: cannot write output: standard output is closed\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--device", "tpu"], ["--top", "0"], ["--top", "-3"], ["--batch-size", "0"],
+    ["--workers", "0"], ["--workers", "-2"], ["--top", "two"]])
+def test_bad_device_and_non_positive_counts_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    src = _photos(tmp_path / "photos", 1)
+    with pytest.raises(SystemExit) as usage:
+        main(["score", str(src), "--cache-dir", str(tmp_path / "cache"), *argv])
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {argv[0]}" in err and "Traceback" not in err
+    assert not (tmp_path / "cache").exists(), "rejected before anything was opened"
+
+
+def test_cuda_without_a_gpu_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(SystemExit) as usage:
+        main(["score", str(_photos(tmp_path / "p", 1)), "--device", "cuda", "--no-cache"])
+    assert usage.value.code == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err
+
+
+def _twin_pixels(im: Image.Image, path: Path) -> np.ndarray:
+    im.save(path)
+    return load_photo(path, PRE).global_view.astype(np.int16)  # type: ignore[union-attr]
+
+
+def test_profiles_on_grey_alpha_palette_and_16_bit_apply_like_their_twins(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """LA with a grey profile scores like its L twin; P with an RGB profile like its RGB twin;
+    16-bit grey with a grey profile like its 8-bit twin: the profile is applied, not dropped."""
+    grey, pro = grey_profile("gamma1.8"), icc_profile("ProPhoto RGB")
+    base = Image.fromarray(photo_array(320, 240, 3))
+    pal = base.convert("P", palette=Image.Palette.ADAPTIVE, colors=256)
+    cases = {  # name: (image, its twin in a mode LittleCMS takes, the profile)
+        "la": (base.convert("LA"), base.convert("L"), grey),
+        "palette": (pal, pal.convert("RGB"), pro),
+    }
+    for name, (im, twin, icc) in cases.items():
+        im.info["icc_profile"] = twin.info["icc_profile"] = icc
+        got = _twin_pixels(im, tmp_path / f"{name}.png")
+        want = _twin_pixels(twin, tmp_path / f"{name}-twin.png")
+        bare = im.copy()
+        del bare.info["icc_profile"]
+        plain = _twin_pixels(bare, tmp_path / f"{name}-no-profile.png")
+        assert np.abs(got - want).mean() < 1.0, name
+        assert np.abs(plain - want).mean() > 5.0, f"{name}: the profile makes a difference"
+    grey8 = np.asarray(base.convert("L"))
+    grey16 = Image.fromarray(grey8.astype(np.uint16) * 257)
+    assert grey16.mode.startswith("I;16") or grey16.mode == "I"
+    twin8 = Image.fromarray(grey8)
+    twin8.save(tmp_path / "g8.png", icc_profile=grey)
+    grey16.save(tmp_path / "g16.png", icc_profile=grey)
+    a = load_photo(tmp_path / "g16.png", PRE)
+    b = load_photo(tmp_path / "g8.png", PRE)
+    assert isinstance(a, LoadedPhoto) and isinstance(b, LoadedPhoto)
+    assert np.abs(a.global_view.astype(int) - b.global_view.astype(int)).mean() < 1.0
+    assert "colour profile ignored" not in caplog.text
+
+
+#: Every extension a tester found dropped silently, and a name with a trailing space.
+ODD_EXTENSIONS = [".apng", ".pjpeg", ".dib", ".qoi", ".dds", ".xpm", ".gpr", ".heics", ".avifs",
+                  ".jpg ", ".JFIF", ".mpo"]
+
+
+def test_every_image_extension_is_scored_or_listed_with_a_reason(tmp_path: Path) -> None:
+    from curator.scan import IMAGE_LIKE_EXTENSIONS, PHOTO_EXTENSIONS, RAW_EXTENSIONS
+
+    assert set(Image.registered_extensions()) <= IMAGE_LIKE_EXTENSIONS
+    assert RAW_EXTENSIONS <= IMAGE_LIKE_EXTENSIONS and ".gpr" in RAW_EXTENSIONS
+    src = tmp_path / "odd"
+    jpeg = make_jpeg(tmp_path / "src.jpg")
+    written = []
+    for i, ext in enumerate(ODD_EXTENSIONS):
+        p = src / f"p{i}{ext}"
+        src.mkdir(exist_ok=True)
+        fmt = Image.registered_extensions().get(ext.strip().lower())
+        try:  # the real format where this Pillow writes it, else JPEG bytes (found by content)
+            Image.open(jpeg).save(p, format=fmt) if fmt in Image.SAVE else shutil.copy(jpeg, p)
+        except (OSError, ValueError, KeyError):
+            shutil.copy(jpeg, p)
+        written.append(p)
+    before = tree_digest(src)
+    found = scan(src)
+    reasons = {k.path: k.reason for k in found.skipped}
+    assert set(found.photos) | set(reasons) == set(written), "nothing dropped silently"
+    assert not set(found.photos) & set(reasons)
+    assert src / "p6.gpr" in reasons and "camera raw" in reasons[src / "p6.gpr"]
+    for p in found.photos:
+        assert p.suffix.strip().lower() in PHOTO_EXTENSIONS
+        assert isinstance(load_photo(p, PRE), LoadedPhoto), p
+    assert src / "p9.jpg " in found.photos
+    assert tree_digest(src) == before
+
+
+def test_photo_library_previews_lightroom_and_trash_folders_are_not_scored(
+    tmp_path: Path
+) -> None:
+    root = tmp_path / "shoot"
+    kept = [make_jpeg(root / "dish.jpg"),
+            make_jpeg(root / "Photos Library.photoslibrary" / "originals" / "A" / "x.jpg")]
+    junk = ["Photos Library.photoslibrary/resources/derivatives/masters/A/x_4_5005_c.jpeg",
+            "Photos Library.photoslibrary/resources/proxies/derivatives/x.jpg",
+            "Photos Library.photoslibrary/database/x.jpg",
+            "Recycled/old.jpg", "RECYCLED/old2.jpg", "$RECYCLE.BIN/S-1-5/x.jpg",
+            ".Trashes/501/x.jpg", "Lightroom Catalog Previews.lrdata/0/A.jpg",
+            "Lightroom Catalog Smart Previews.lrdata/1/B.jpg", "@SynoResource/x.jpg"]
+    for j in junk:
+        make_jpeg(root / j)
+    before = tree_digest(root)
+    found = scan(root)
+    assert found.photos == sorted(kept)
+    assert {path_text(k.path.relative_to(root)) for k in found.skipped} == set(junk)
+    assert all(not k.problem for k in found.skipped)
+    assert tree_digest(root) == before
+
+
+def test_display_text_escapes_controls_csv_cell_round_trips() -> None:
+    from curator.names import csv_cell, csv_uncell, display_text
+
+    assert display_text("new\nline.jpg") == "new\\nline.jpg"
+    assert display_text("cr\rret\t.jpg") == "cr\\rret\\t.jpg"
+    assert display_text("esc\x1b[31mred.jpg") == "esc\\x1b[31mred.jpg"
+    assert display_text("\u202eevil.jpg") == "\\u202eevil.jpg"
+    assert display_text("caf\udce9.jpg") == "caf\\xe9.jpg"
+    assert display_text("crème 🍰.jpg") == "crème 🍰.jpg"
+    for name in ["=cmd|' -C calc'!A0.jpg", "+1.jpg", "-rf.jpg", "@sum.jpg", "\tt.jpg", "\rr.jpg",
+                 "'=already.jpg", "''+two.jpg", "'plain.jpg", "plain.jpg", ""]:
+        cell = csv_cell(name)
+        assert csv_uncell(cell) == name
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert csv_cell("plain.jpg") == "plain.jpg" and csv_cell("'plain.jpg") == "'plain.jpg"
+    assert csv_cell("=1+1.jpg") == "'=1+1.jpg"
+
+
+def test_names_links_and_fifos_in_every_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Control characters never reach the terminal raw; CSV cells cannot start a formula and
+    map back to the real file; a broken link, a FIFO and a second name of one file are each
+    listed with their reason (exit 1, never a hang); the rest is scored and exported once."""
+    from curator.names import csv_uncell
+
+    src = tmp_path / "photos"
+    names = ["new\nline.jpg", "esc\x1b[31mred.jpg", "cr\rret.jpg", "=cmd|' -C calc'!A0.jpg",
+             "-rf.jpg", "@at.jpg", "plain.jpg"]
+    for i, n in enumerate(names):
+        make_jpeg(src / n, seed=10 * i)
+    os.symlink("plain.jpg", src / "same-as-plain.jpg")
+    os.symlink(tmp_path / "gone.jpg", src / "dangling.jpg")
+    os.mkfifo(src / "fifo.jpg")
+    before = tree_digest(src)
+    cache = str(tmp_path / "cache")
+    code, out, err = run(capsys, "score", str(src), "--cache-dir", cache, "-q")
+    assert code == 1, err
+    assert "\x1b" not in out + err and "\r" not in out + err
+    assert "new\\nline.jpg" in out and "esc\\x1b[31mred.jpg" in out
+    assert "broken link" in out and "not a regular file" in out and "same file as" in out
+    lines = [ln for ln in out.splitlines() if re.match(r"^ *\d+  +\d+  ", ln)]  # table rows
+    assert len(lines) == len(names), "each photo on one line, the link not scored again"
+    code, out, _ = run(capsys, "score", str(src), "--csv", "--cache-dir", cache, "-q")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert all(not r["path"].startswith(("=", "+", "-", "@")) for r in rows)
+    scored = {Path(csv_uncell(r["path"])) for r in rows if r["rank"]}
+    assert scored == {src / n for n in names}
+    dest = tmp_path / "picks"
+    code, out, _ = run(capsys, "export", str(src), "--top", "20", "--to", str(dest),
+                       "--cache-dir", cache, "-q", "--all-in-group")
+    assert code == 1
+    picks = _rows(dest)
+    assert {csv_uncell(r["file"]) for r in picks} == set(names)
+    assert all(not r["file"].startswith(("=", "+", "-", "@")) for r in picks)
+    for r in picks:
+        assert (dest / csv_uncell(r["file"])).read_bytes() == \
+            Path(csv_uncell(r["source"])).read_bytes()
+    assert "\x1b" not in out and "new\\nline.jpg" in out
+    assert tree_digest(src) == before
+
+
+def test_messages_empty_folder_bad_model_nothing_exported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import torch
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, "score", str(empty), "--no-cache", "-q")
+    assert code == 0
+    assert f"no photos found in {empty} (Curator opens JPEG, PNG" in err
+    raw = torch.load(REPO / "assets" / "model.pt", weights_only=True)
+    del raw["config"]
+    torch.save(raw, tmp_path / "bad.pt")
+    src = _photos(tmp_path / "photos", 2)
+    code, out, err = run(capsys, "score", str(src), "--model", str(tmp_path / "bad.pt"),
+                         "--no-cache", "-q")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "KeyError" not in err and "curator: error: model file" in err and "'config'" in err
+    dest = tmp_path / "new" / "picks"
+    code, out, err = run(capsys, "export", str(src), "--top", "3", "--to", str(dest),
+                         "--min-score", "99", "--no-cache", "-q")
+    assert code == 0 and "Exported 0 photo(s)" in out
+    assert "picks.csv" not in out and not dest.exists(), "no empty folder left behind"
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    run(capsys, "export", str(src), "--top", "3", "--to", str(kept), "--min-score", "99",
+        "--no-cache", "-q")
+    assert kept.is_dir(), "a folder the user made is never removed"
+
+
+def test_cache_with_a_foreign_schema_is_set_aside_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "scores.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE scores(x)")
+    conn.execute("INSERT INTO scores VALUES (1)")
+    conn.commit()
+    conn.close()
+    foreign = path.read_bytes()
+    with caplog.at_level(logging.WARNING, logger="curator.cache"):
+        cache = ScoreCache(path)
+        key = FileKey("/a.jpg", 1, 2)
+        cache.put_many([(key, CachedScore(5.0, 1.0, (0.1,) * 10, 10, 10, None))], "m")
+        assert cache.get_many([key], "m")[key].mean == 5.0 and cache.bypassed is None
+        cache.close()
+    aside = list(tmp_path.glob("scores.unusable-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == foreign, "kept, not deleted"
+    assert str(aside[0]) in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="curator.cache"):
+        ScoreCache(path).close()
+    assert caplog.text == "", "no warning on the next run"

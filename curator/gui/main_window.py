@@ -659,7 +659,9 @@ class MainWindow(QMainWindow):
         self.last_export = list(picks)
         dest = self._export_dest
         if not picks.ok:  # disk full part-way, originals gone: say what was and was not copied
-            msg = picks.summary(dest) + f"\nThe copies made are listed in {dest / 'picks.csv'}."
+            msg = picks.summary(dest)
+            if (dest / "picks.csv").is_file():  # absent when nothing could be copied
+                msg += f"\nThe copies made are listed in {dest / 'picks.csv'}."
             self.last_export_message = msg
             self.statusBar().showMessage(msg.replace("\n", " "), 10000)
             self.export_finished.emit(False)
