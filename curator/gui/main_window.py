@@ -515,7 +515,11 @@ class MainWindow(QMainWindow):
     def set_thumb_size(self, px: int) -> None:
         self.delegate.set_thumb_size(px)
         self.view.set_cell(self.delegate.cell_size())
-        self.model.layoutChanged.emit()
+        # A new cell size is not a change of the model's layout: a bare layoutChanged (without
+        # layoutAboutToBeChanged) left the proxy's persistent indexes dangling and the next
+        # paint of a selection crashed.  The view just lays its items out again.
+        self.view.doItemsLayout()
+        self.view.viewport().update()
         self._save_view()
         if self._wanted_thumb_px() > self._thumb_made:
             self._thumb_timer.start()
