@@ -3,6 +3,7 @@ photos exported, export dialog radios, model menu, shortcuts, culling in Look Cl
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QDialog, QLabel
 
+from curator.gui.export_dialog import ExportDialog
 from curator.gui.main_window import MainWindow
 from tests.conftest import make_jpeg
-from tests.test_gui import open_and_wait
+from tests.test_gui import TIMEOUT, open_and_wait
 from tests.test_gui import window as window  # the fixture
 
 
@@ -55,3 +58,38 @@ def test_thumbnail_size_change_keeps_the_selection(qtbot: Any, window: MainWindo
     win.view.viewport().repaint()
     assert win.selected_items() == chosen
     assert all(i.isValid() for i in win.view.selectionModel().selectedIndexes())
+
+
+def accept_export(monkeypatch: pytest.MonkeyPatch, dest: Path, top: int,
+                  seen: list[ExportDialog]) -> None:
+    """Answer the export dialog as the owner would: ``top`` photos to ``dest``, Export."""
+    def fake_exec(dlg: ExportDialog) -> int:
+        seen.append(dlg)
+        dlg.count.setValue(top)
+        dlg.dest.setText(str(dest))
+        dlg.all_ranked.setChecked(True)
+        return int(QDialog.DialogCode.Accepted)
+    monkeypatch.setattr(ExportDialog, "exec", fake_exec)
+
+
+# -- 2. a rejected photo is never exported by Export Best ------------------------------------
+def test_export_best_leaves_rejects_out(qtbot: Any, window: MainWindow, small_folder: Path,
+                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    win = window
+    open_and_wait(qtbot, win, small_folder)
+    best = win.ranked_scores()[0].path
+    select_rows(win, [0])
+    qtbot.keyClick(win.view, Qt.Key.Key_X)
+    dest = tmp_path / "best"
+    seen: list[ExportDialog] = []
+    accept_export(monkeypatch, dest, 2, seen)
+    with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
+        win.export_dialog()
+    assert "rejected" in " ".join(w.text() for w in seen[0].findChildren(QLabel))
+    exported = {p.source for p in win.last_export}
+    assert len(exported) == 2 and best not in exported
+    assert not (dest / best.name).exists()
+    with open(dest / "picks.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 2
+    assert best.name not in {Path(v).name for r in rows for v in r.values() if v}

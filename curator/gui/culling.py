@@ -291,24 +291,45 @@ class CullingController(QObject):
             self.win.view.setCurrentIndex(self.win.proxy.index(row, 0))
         self.win.model.touch(best.path)
 
+    def without_rejects(self, ranked: list[PhotoScore]) -> list[PhotoScore]:
+        """``ranked`` less the photos the owner rejected (X): those are never exported."""
+        by_path = {it.path: it for it in self.win.model.items()}
+        return [s for s in ranked
+                if (it := by_path.get(s.path)) is None or it.verdict.flag != Flag.REJECT]
+
     def export_candidates(self, ranked: list[PhotoScore]) -> list[PhotoScore]:
-        """For the export dialog: the best photo of each near-duplicate group."""
+        """For the export dialog: rejects left out, then the best photo of each near-duplicate
+        group that is left (a rejected best gives way to the next best of its stack).
+
+        ``ranked`` is best first, so the first photo seen of each group is its best."""
+        ranked = self.without_rejects(ranked)
         if not self.stacking:
             return ranked
         by_path = {it.path: it for it in self.win.model.items()}
-        return [s for s in ranked if (it := by_path.get(s.path)) is None or it.group_best]
+        seen: set[int] = set()
+        out: list[PhotoScore] = []
+        for s in ranked:
+            it = by_path.get(s.path)
+            if it is None or it.group == 0:
+                out.append(s)
+            elif it.group not in seen:
+                seen.add(it.group)
+                out.append(s)
+        return out
 
     def annotate_export_dialog(self, dialog: Any) -> None:
         """Tell the person, in the export dialog, that it takes one photo per group."""
         form = dialog.layout()
-        if not self.stacking:
+        if not isinstance(form, QFormLayout):
             return
-        if isinstance(form, QFormLayout):
-            note = QLabel("One photo per near-duplicate group: the best of each stack. "
-                          "Expand a stack and pick (P) others to export them with "
-                          "Cull ▸ Export Picks.")
-            note.setWordWrap(True)
-            form.insertRow(max(0, form.rowCount() - 1), note)
+        text = "Photos you rejected (X) are left out."
+        if self.stacking:
+            text = ("One photo per near-duplicate group: the best of each stack. "
+                    "Expand a stack and pick (P) others to export them with "
+                    "Cull ▸ Export Picks. " + text)
+        note = QLabel(text)
+        note.setWordWrap(True)
+        form.insertRow(max(0, form.rowCount() - 1), note)
 
     def paint(self, p: QPainter, shown: QRect, it: PhotoItem) -> None:
         """The delegate's overlay hook."""

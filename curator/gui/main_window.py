@@ -605,12 +605,13 @@ class MainWindow(QMainWindow):
 
     def export_dialog(self) -> None:
         """Ask what to export (honouring the grid's filter, selection and stacks), then copy."""
-        all_ranked = self.ranked_scores()
+        all_ranked = self.culling.without_rejects(self.ranked_scores())  # never rejects
         ranked = self.culling.export_candidates(all_ranked)  # the best of each stack
         if not ranked or self.folder is None:
             QMessageBox.information(self, "Curator", "No scored photos to export yet.")
             return
-        chosen = {it.path for it in self.selected_items() if it.score is not None}
+        chosen = {it.path for it in self.selected_items() if it.score is not None} & {
+            s.path for s in all_ranked}
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
                            self.settings.value("export/rank_prefix", False) in (True, "true"),
