@@ -93,3 +93,17 @@ def test_export_best_leaves_rejects_out(qtbot: Any, window: MainWindow, small_fo
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2
     assert best.name not in {Path(v).name for r in rows for v in r.values() if v}
+
+
+# -- 3. the export dialog's "From" radios: exactly one ticked ---------------------------------
+@pytest.mark.parametrize("n_selected", [0, 1, 3])
+def test_export_dialog_ticks_exactly_one_source(qtbot: Any, tmp_path: Path,
+                                                n_selected: int) -> None:
+    dlg = ExportDialog(None, tmp_path / "photos", tmp_path / "out", 10, n_selected)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    ticked = [b for b in (dlg.all_ranked, dlg.selected) if b.isChecked()]
+    assert ticked == [dlg.selected if n_selected > 1 else dlg.all_ranked]
+    dlg.all_ranked.click()
+    assert dlg.all_ranked.isChecked() and not dlg.selected.isChecked()
+    assert not dlg.values().selected_only

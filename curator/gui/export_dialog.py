@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -100,11 +101,17 @@ class ExportDialog(QDialog):
         self.all_ranked = QRadioButton(f"the best of all {n_ranked} ranked photos")
         self.selected = QRadioButton(f"only the {n_selected} selected photo(s)" if n_selected
                                      else "only selected photos (none selected)")
-        self.all_ranked.setChecked(True)
+        # One group (exclusive) before either is ticked: two parentless radios are not
+        # exclusive, and both showed ticked.
+        self.which = QButtonGroup(self)
+        self.which.addButton(self.all_ranked)
+        self.which.addButton(self.selected)
         self.selected.setEnabled(n_selected > 0)
         if n_selected > 1:
             self.selected.setChecked(True)
             self.count.setValue(min(n_selected, self.count.maximum()))
+        else:
+            self.all_ranked.setChecked(True)
         which = QHBoxLayout()
         which.addWidget(self.all_ranked)
         which.addWidget(self.selected)
