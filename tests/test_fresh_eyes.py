@@ -107,3 +107,15 @@ def test_export_dialog_ticks_exactly_one_source(qtbot: Any, tmp_path: Path,
     dlg.all_ranked.click()
     assert dlg.all_ranked.isChecked() and not dlg.selected.isChecked()
     assert not dlg.values().selected_only
+
+
+# -- 4. Learn From My Choices survives the Model menu's rebuild --------------------------------
+def test_model_menu_keeps_learn_actions_after_refresh(window: MainWindow) -> None:
+    win = window
+    for _ in range(2):
+        win.model_menu.aboutToShow.emit()  # what opening the menu does
+        texts = [a.text().replace("&", "") for a in win.model_menu.actions()]
+        assert "Learn From My Choices…" in texts
+        assert "Stop Using My Personal Model" in texts
+        assert texts.count("Learn From My Choices…") == 1
+        assert "Retrain…" in texts and "About This Model" in texts

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QToolBar
 
 from curator.culling import Flag, Verdict
 from curator.gui.models import PhotoItem, Roles
@@ -135,16 +135,12 @@ class CullingController(QObject):
         self.act_export_picks = QAction("Export &Picks…", self.win)
         self.act_export_picks.triggered.connect(self.export_picks_dialog)
         self.menu.addAction(self.act_export_picks)
-        model_menu = next((a.menu() for a in self.win.menuBar().actions()
-                           if a.text().replace("&", "") == "Model"), None)
-        if isinstance(model_menu, QMenu):
-            model_menu.addSeparator()
-            self.act_learn = QAction("&Learn From My Choices…", self.win)
-            self.act_learn.triggered.connect(self.learn_dialog)
-            model_menu.addAction(self.act_learn)
-            self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
-            self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
-            model_menu.addAction(self.act_personal_off)
+        self.act_learn = QAction("&Learn From My Choices…", self.win)
+        self.act_learn.triggered.connect(self.learn_dialog)
+        self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
+        self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
+        # The window rebuilds its Model menu each time it opens: it adds these every time.
+        self.win.add_model_menu_actions([self.act_learn, self.act_personal_off])
         tb = QToolBar("Culling")
         tb.setObjectName("culling-toolbar")
         tb.setMovable(False)

@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.retrain: RetrainDialog | None = None
         self._model_loading = False
         self._cancelled_folder: Path | None = None
+        #: Actions other parts of the window add at the end of the Model menu (Learn…).
+        self._model_menu_extras: list[QAction] = []
         self._thumb_made = 0  # px the thumbnails were last made at (device pixels)
         self._build_actions()
         self._build_status()
@@ -736,6 +738,14 @@ class MainWindow(QMainWindow):
             self.model_actions[path] = act
         menu.addSeparator()
         menu.addAction("&About This Model", self.about_model)
+        if self._model_menu_extras:
+            menu.addSeparator()
+            menu.addActions(self._model_menu_extras)
+
+    def add_model_menu_actions(self, actions: list[QAction]) -> None:
+        """Keep ``actions`` at the end of the Model menu, which is rebuilt on every opening."""
+        self._model_menu_extras += actions
+        self._refresh_model_menu()
 
     def retrain_dialog(self) -> None:
         """The retrain window is not modal: browsing goes on while it trains."""
