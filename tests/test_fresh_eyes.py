@@ -119,3 +119,16 @@ def test_model_menu_keeps_learn_actions_after_refresh(window: MainWindow) -> Non
         assert "Stop Using My Personal Model" in texts
         assert texts.count("Learn From My Choices…") == 1
         assert "Retrain…" in texts and "About This Model" in texts
+
+
+# -- 5. F1 lists the culling keys and Compare's, taken from the actions ---------------------------
+def test_shortcuts_list_culling_and_compare_keys(window: MainWindow) -> None:
+    text = window.shortcuts_text()
+    for keys, does in [("P", "Pick"), ("X", "Reject"), ("U", "Unflag"), ("0", "No Stars"),
+                       ("3", "3 Stars"), ("5", "5 Stars"), ("S", "Expand/Collapse Stack"),
+                       ("C", "Compare Two Photos")]:
+        assert f"| {keys} | {does}" in text
+    for keys in ("1 / 2", "Shift+1 / Shift+2", "+ / −", "In Compare: F"):
+        assert keys in text
+    window.culling.act_pick.setShortcut("Ctrl+Alt+P")  # generated: follows the action
+    assert "| Ctrl+Alt+P | Pick" in window.shortcuts_text()

@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The Compare window's keys, for Help ▸ Keyboard Shortcuts (keep in step with keyPressEvent).
+COMPARE_KEYS: tuple[tuple[str, str], ...] = (
+    ("In Compare: 1 / 2", "Pick the left / right photo"),
+    ("In Compare: Shift+1 / Shift+2", "Reject the left / right photo"),
+    ("In Compare: + / −, mouse wheel", "Zoom both photos in / out"),
+    ("In Compare: F", "Fit both photos"),
+    ("In Compare: Esc", "Close"),
+)
+
 DECODE_SIZE = 2400  # enough to judge sharpness at 100 % on a laptop screen
 
 

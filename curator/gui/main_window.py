@@ -53,7 +53,7 @@ from curator.gui.export_dialog import (
     show_export_result,
 )
 from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
-from curator.gui.help import about_markdown, shortcuts_markdown
+from curator.gui.help import about_markdown, action_shortcuts, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.preview import PreviewDialog
 from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
@@ -778,7 +778,15 @@ class MainWindow(QMainWindow):
         TextDialog(self, "About this model", text).exec()
 
     def show_shortcuts(self) -> None:
-        TextDialog(self, "Keyboard shortcuts", shortcuts_markdown(), (620, 520)).exec()
+        TextDialog(self, "Keyboard shortcuts", self.shortcuts_text(), (620, 560)).exec()
+
+    def shortcuts_text(self) -> str:
+        """Help ▸ Keyboard Shortcuts: the fixed list plus the Cull menu's keys and Compare's."""
+        from curator.gui.compare import COMPARE_KEYS
+
+        cull = [(k, f"{v} (on the grid and in Look Closer)")
+                for k, v in action_shortcuts(self.culling.menu.actions())]
+        return shortcuts_markdown([*cull, *COMPARE_KEYS])
 
     def show_about(self) -> None:
         TextDialog(self, "About Curator",
