@@ -16,8 +16,10 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QDialog, QLabel
 
+from curator.culling import Flag, Verdict
 from curator.gui.export_dialog import ExportDialog
 from curator.gui.main_window import MainWindow
+from curator.sidecar import read_sidecar
 from tests.conftest import make_jpeg
 from tests.test_gui import TIMEOUT, open_and_wait
 from tests.test_gui import window as window  # the fixture
@@ -132,3 +134,32 @@ def test_shortcuts_list_culling_and_compare_keys(window: MainWindow) -> None:
         assert keys in text
     window.culling.act_pick.setShortcut("Ctrl+Alt+P")  # generated: follows the action
     assert "| Ctrl+Alt+P | Pick" in window.shortcuts_text()
+
+
+# -- 6. culling keys work in Look Closer, on the photo shown ------------------------------------
+def test_culling_keys_in_look_closer(qtbot: Any, window: MainWindow,
+                                     small_folder: Path) -> None:
+    win = window
+    open_and_wait(qtbot, win, small_folder)
+    select_rows(win, [1])
+    qtbot.keyClick(win.view, Qt.Key.Key_Space)
+    pv = win.preview
+    assert pv is not None and pv.isVisible() and pv.item is not None
+    pv.activateWindow()
+    qtbot.waitUntil(pv.isActiveWindow, timeout=5000)
+    shown = pv.item
+    qtbot.keyClick(pv, Qt.Key.Key_P)
+    assert shown.verdict == Verdict(Flag.PICK, 0)
+    assert "Picked" in pv.verdict.text()
+    qtbot.keyClick(pv, Qt.Key.Key_4)
+    assert shown.verdict == Verdict(Flag.PICK, 4)
+    assert "★★★★☆" in pv.verdict.text()
+    assert read_sidecar(shown.path).rating == 4
+    qtbot.keyClick(pv, Qt.Key.Key_Right)  # keys still move
+    assert pv.item is not shown
+    qtbot.keyClick(pv, Qt.Key.Key_X)
+    assert pv.item.verdict.flag == Flag.REJECT and "Rejected" in pv.verdict.text()
+    qtbot.keyClick(pv, Qt.Key.Key_U)
+    assert pv.item.verdict == Verdict(Flag.NONE, 0)
+    assert shown.verdict == Verdict(Flag.PICK, 4)  # only the photo shown changed
+    pv.close()

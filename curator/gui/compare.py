@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.culling import Flag, Verdict, score_percent
+from curator.culling import Flag, score_percent
 from curator.gui.models import PhotoItem
 from curator.gui.worker import to_qimage
 from curator.loader import open_rgb
@@ -193,8 +193,9 @@ class CompareDialog(QDialog):
         it = self.items[side]
         if it is None:
             return
-        self.controller.apply(
-            lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars), [it])
+        from curator.gui.culling import flag_change
+
+        self.controller.apply(flag_change(flag), [it])
         self._caption(side)
         if flag == Flag.PICK:
             self.picked.emit(str(it.path))

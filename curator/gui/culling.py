@@ -14,7 +14,6 @@ lives here.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from enum import IntEnum
@@ -38,6 +37,16 @@ log = logging.getLogger(__name__)
 PICK_GREEN = QColor(46, 160, 67)
 REJECT_RED = QColor(215, 58, 73)
 STAR_GOLD = QColor(250, 200, 40)
+
+
+def flag_change(flag: Flag) -> Callable[[Verdict], Verdict]:
+    """The verdict change of a flag key (a reject clears the stars)."""
+    return lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars)
+
+
+def stars_change(stars: int) -> Callable[[Verdict], Verdict]:
+    """The verdict change of a star key (stars lift a reject)."""
+    return lambda v: Verdict(Flag.NONE if v.flag == Flag.REJECT else v.flag, stars)
 
 
 class CullFilter(IntEnum):
@@ -101,6 +110,24 @@ class CullingController(QObject):
         self._build_actions()
 
     # -- actions --------------------------------------------------------------------------------
+    def _verdict_action(self, text: str, key: str,
+                        change: Callable[[Verdict], Verdict]) -> QAction:
+        """A verdict key: on the grid it changes the selection; in Look Closer the photo shown
+        (``preview_key`` looks the key up here, so both follow the same actions)."""
+        act = self._action(text, key, lambda: self.apply(change))
+        self._verdict_changes[act] = change
+        return act
+
+    def preview_key(self, key: str, item: PhotoItem) -> bool:
+        """Look Closer's culling keys: apply the verdict action whose shortcut is ``key`` to
+        ``item``; False when ``key`` is no verdict key."""
+        seq = QKeySequence(key)
+        for act, change in self._verdict_changes.items():
+            if act.isEnabled() and seq in act.shortcuts():
+                self.apply(change, [item])
+                return True
+        return False
+
     def _action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         act = QAction(text, self.win)
         act.setShortcut(QKeySequence(key))
@@ -113,13 +140,14 @@ class CullingController(QObject):
 
     def _build_actions(self) -> None:
         self.menu = self.win.menuBar().addMenu("&Cull")
-        self.act_pick = self._action("&Pick", "P", lambda: self.set_flag(Flag.PICK))
-        self.act_reject = self._action("&Reject", "X", lambda: self.set_flag(Flag.REJECT))
-        self._action("&Unflag", "U", lambda: self.set_flag(Flag.NONE))
+        self._verdict_changes: dict[QAction, Callable[[Verdict], Verdict]] = {}
+        self.act_pick = self._verdict_action("&Pick", "P", flag_change(Flag.PICK))
+        self.act_reject = self._verdict_action("&Reject", "X", flag_change(Flag.REJECT))
+        self._verdict_action("&Unflag", "U", flag_change(Flag.NONE))
         self.menu.addSeparator()
         for n in range(6):
-            self._action(f"{n} Star{'s' if n != 1 else ''}" if n else "No Stars", str(n),
-                         functools.partial(self.set_stars, n))
+            self._verdict_action(f"{n} Star{'s' if n != 1 else ''}" if n else "No Stars",
+                                 str(n), stars_change(n))
         self.menu.addSeparator()
         self.act_stack = self._action("Expand/Collapse &Stack", "S", self.toggle_stack)
         self.act_compare = self._action("&Compare Two Photos", "C", self.compare_selected)
@@ -173,10 +201,10 @@ class CullingController(QObject):
         return [self.win.model.item(proxy.mapToSource(proxy.index(r, 0)).row()) for r in rows]
 
     def set_flag(self, flag: Flag) -> None:
-        self.apply(lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars))
+        self.apply(flag_change(flag))
 
     def set_stars(self, stars: int) -> None:
-        self.apply(lambda v: Verdict(Flag.NONE if v.flag == Flag.REJECT else v.flag, stars))
+        self.apply(stars_change(stars))
 
     def apply(self, change: Callable[[Verdict], Verdict],
               items: list[PhotoItem] | None = None) -> None:

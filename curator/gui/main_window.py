@@ -583,11 +583,18 @@ class MainWindow(QMainWindow):
         if self.preview is None:
             self.preview = PreviewDialog(self, self.pre)
             self.preview.step = self._step_preview
+            self.preview.cull = self.culling.preview_key
+            self.culling.verdicts_changed.connect(self._preview_verdict)
         self.view.setCurrentIndex(index)
         src = self.proxy.mapToSource(index)
         self.preview.show_item(self.model.item(src.row()))
         self.preview.show()
         self.preview.raise_()
+
+    @Slot(list)
+    def _preview_verdict(self, _paths: list[Path]) -> None:
+        if self.preview is not None:
+            self.preview.show_verdict()
 
     def _step_preview(self, delta: int) -> None:
         row = self.view.currentIndex().row() + delta

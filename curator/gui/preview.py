@@ -37,6 +37,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from curator.culling import Flag
 from curator.gui.models import PhotoItem, capture_text
 from curator.gui.scoredisplay import format_score, format_spread
 from curator.gui.worker import to_qimage
@@ -220,6 +221,9 @@ class PreviewDialog(QDialog):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
         self.details.setMinimumWidth(260)
+        #: The owner's verdict on this photo (P/X/U, 0–5 here act on it, as on the grid).
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.global_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.local_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.global_heading = QLabel("What the model saw — the whole photo:")
@@ -229,6 +233,7 @@ class PreviewDialog(QDialog):
         self.hint.setWordWrap(True)
         side = QVBoxLayout()
         side.addWidget(self.details)
+        side.addWidget(self.verdict)
         for w in (self.global_heading, self.global_view, self.local_heading, self.local_view):
             side.addWidget(w)
         self.open_folder = QPushButton("Show in Folder")
@@ -243,6 +248,9 @@ class PreviewDialog(QDialog):
         lay.addLayout(side, 1)
         self.path: Path | None = None
         self.step: Callable[[int], None] = lambda delta: None
+        #: Culling keys: the owner sets ``cull`` (key text, item -> handled); see show_verdict.
+        self.cull: Callable[[str, PhotoItem], bool] = lambda key, item: False
+        self.item: PhotoItem | None = None
         self._set_views_visible(False)
 
     def _set_views_visible(self, on: bool) -> None:
@@ -252,7 +260,9 @@ class PreviewDialog(QDialog):
     def show_item(self, item: PhotoItem) -> None:
         """Show ``item``: details now, the photo and model views when decoded."""
         self.path = item.path
+        self.item = item
         self.setWindowTitle(path_text(item.path.name))
+        self.show_verdict()
         if item.error:
             body = f"<p><b>Curator cannot read this file.</b><br>{item.error}</p>"
         elif item.score is not None:
@@ -294,8 +304,23 @@ class PreviewDialog(QDialog):
         if self.path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent.resolve())))
 
+    def show_verdict(self) -> None:
+        """"Picked · ★★★☆☆", "Rejected", … for the photo shown (empty when none)."""
+        v = self.item.verdict if self.item is not None else None
+        if v is None or v.empty:
+            self.verdict.setText("Not flagged (P pick, X reject, 0–5 stars)")
+            return
+        flag = {Flag.PICK: "Picked", Flag.REJECT: "Rejected"}.get(v.flag, "Not flagged")
+        stars = f" · {'★' * v.stars}{'☆' * (5 - v.stars)}" if v.stars else ""
+        self.verdict.setText(flag + stars)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if (self.item is not None and mods == Qt.KeyboardModifier.NoModifier
+                and event.text() and self.cull(event.text().upper(), self.item)):
+            self.show_verdict()
+            return
         if key in (Qt.Key.Key_Space, Qt.Key.Key_Escape):
             self.close()
         elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown,
