@@ -13,7 +13,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialog, QLabel
 
 from curator.culling import Flag, Verdict
@@ -163,3 +164,24 @@ def test_culling_keys_in_look_closer(qtbot: Any, window: MainWindow,
     assert pv.item.verdict == Verdict(Flag.NONE, 0)
     assert shown.verdict == Verdict(Flag.PICK, 4)  # only the photo shown changed
     pv.close()
+
+
+# -- 7. no launcher: Open Folder says where the folder is instead of failing silently ----------
+def test_open_folder_without_a_launcher_shows_the_path(
+        qtbot: Any, window: MainWindow, small_folder: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    win = window
+    open_and_wait(qtbot, win, small_folder)
+    asked: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: asked.append(url) and False)
+    select_rows(win, [0])
+    win.reveal_current()
+    assert len(asked) == 1
+    assert str(small_folder.resolve()) in win.statusBar().currentMessage()
+    assert "could not open a file manager" in win.statusBar().currentMessage()
+    win.statusBar().clearMessage()
+    win.open_preview(win.proxy.index(0, 0))
+    assert win.preview is not None
+    win.preview.reveal()  # Look Closer's Show in Folder: the same message
+    assert str(small_folder.resolve()) in win.statusBar().currentMessage()
+    win.preview.close()

@@ -12,8 +12,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -31,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.gui.dialogs import path_row
+from curator.gui.dialogs import open_in_file_manager, path_row
 from curator.gui.scoredisplay import configure_min_spin, format_score
 
 log = logging.getLogger(__name__)
@@ -218,4 +217,4 @@ def show_export_result(parent: QWidget | None, text: str, dest: Path, ok: bool) 
         if Path(dest).is_dir() else None
     box.exec()
     if open_btn is not None and box.clickedButton() is open_btn:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(dest).resolve())))
+        open_in_file_manager(Path(dest), parent)

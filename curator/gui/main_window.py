@@ -15,14 +15,12 @@ from PySide6.QtCore import (
     Qt,
     QThread,
     QTimer,
-    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
@@ -44,7 +42,7 @@ from PySide6.QtWidgets import (
 from curator.culling import score_percent
 from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
-from curator.gui.dialogs import TextDialog
+from curator.gui.dialogs import TextDialog, open_in_file_manager
 from curator.gui.export_dialog import (
     ExportDialog,
     export_summary,
@@ -575,7 +573,7 @@ class MainWindow(QMainWindow):
         index = self.view.currentIndex()
         if index.isValid():
             path = self.model.item(self.proxy.mapToSource(index).row()).path
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent.resolve())))
+            open_in_file_manager(path.parent, self)
 
     def open_preview(self, index: QModelIndex) -> None:
         if not index.isValid():

@@ -22,12 +22,10 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
-    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
-    QDesktopServices,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -38,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from curator.culling import Flag
+from curator.gui.dialogs import open_in_file_manager
 from curator.gui.models import PhotoItem, capture_text
 from curator.gui.scoredisplay import format_score, format_spread
 from curator.gui.worker import to_qimage
@@ -302,7 +301,7 @@ class PreviewDialog(QDialog):
     def reveal(self) -> None:
         """Open the photo's folder in the file manager (an absolute ``file:`` URL)."""
         if self.path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent.resolve())))
+            open_in_file_manager(self.path.parent, self)
 
     def show_verdict(self) -> None:
         """"Picked · ★★★☆☆", "Rejected", … for the photo shown (empty when none)."""
