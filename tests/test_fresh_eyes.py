@@ -185,3 +185,34 @@ def test_open_folder_without_a_launcher_shows_the_path(
     win.preview.reveal()  # Look Closer's Show in Folder: the same message
     assert str(small_folder.resolve()) in win.statusBar().currentMessage()
     win.preview.close()
+
+
+# -- 8. counts say why: stacks, unreadable files, short exports --------------------------------
+def test_counts_say_why(qtbot: Any, window: MainWindow, small_folder: Path,
+                        tmp_path: Path) -> None:
+    win = window
+    win.culling.act_stacks.setChecked(True)
+    with qtbot.waitSignal(win.culling.stacks_changed, timeout=TIMEOUT):
+        win.open_folder(small_folder)
+    qtbot.waitUntil(lambda: not win.scoring, timeout=TIMEOUT)
+    win.model.flush_now()
+    total, shown = win.model.rowCount(), win.proxy.rowCount()
+    inside = sum(win.culling.in_collapsed_stack(it) for it in win.model.items())
+    assert inside > 0  # these generated gradients stack
+    assert win.count_label.text() == f"showing {shown} of {total} ({inside} inside stacks)"
+    win.culling.act_stacks.setChecked(False)
+    assert win.count_label.text() == ""
+    # A filter that hides everything counts the scored photos, and names the broken file apart.
+    win.min_spin.setValue(win.min_spin.maximum())
+    assert "all 4 scored photos are hidden" in win.view.empty_text
+    assert "1 file(s) could not be read" in win.view.empty_text
+    win.min_spin.setValue(win.min_spin.minimum())
+    # The unreadable file is mentioned only when the export came out short.
+    ranked = win.ranked_scores()
+    with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
+        win.run_export(ranked, tmp_path / "top2", 2, None)
+    assert "Copied 2 photo(s)" in win.last_export_message
+    assert "could not read" not in win.last_export_message
+    with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
+        win.run_export(ranked, tmp_path / "top10", 10, None)
+    assert "1 file(s) that Curator could not read were skipped" in win.last_export_message

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QTool
 
 from curator.culling import Flag, Verdict
 from curator.gui.models import PhotoItem, Roles
+from curator.gui.scoredisplay import passes as score_passes
 from curator.score import PhotoScore
 from curator.sidecar import SidecarError, update_sidecar, verdict_fields
 
@@ -270,12 +271,22 @@ class CullingController(QObject):
             self.filter_combo.setCurrentIndex(int(f))
         self.win.proxy.refilter()
 
+    def in_collapsed_stack(self, it: PhotoItem) -> bool:
+        """Whether ``it`` is hidden under its stack's best photo."""
+        return (self.stacking and it.group_size > 1 and not it.group_best
+                and it.group not in self.expanded)
+
     def accepts(self, it: PhotoItem) -> bool:
         """The proxy's extra test: collapsed stacks show their best; the culling filter."""
-        if (self.stacking and it.group_size > 1 and not it.group_best
-                and it.group not in self.expanded):
+        if self.in_collapsed_stack(it):
             return False
         return passes(self.filter, it.verdict)
+
+    def hidden_in_stacks(self) -> int:
+        """Photos the grid hides only because they are inside a collapsed stack."""
+        minimum = self.win.proxy.min_score()
+        return sum(self.in_collapsed_stack(it) and passes(self.filter, it.verdict)
+                   and score_passes(it.score, minimum) for it in self.win.model.items())
 
     @Slot(int, object)
     def _grouped(self, gen: int, info: dict[Path, tuple[int, bool, int, float]]) -> None:

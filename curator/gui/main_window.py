@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         self._export_progress: QProgressDialog | None = None
         self._export_dest = Path()
         self._export_asked: tuple[int, float | None] = (0, None)
+        self._export_top = 0  # the number the owner asked for
         self.last_export_message = ""
         self._export_thread.start()
         geo = self.settings.value("geometry")
@@ -489,7 +490,10 @@ class MainWindow(QMainWindow):
         """"showing N of M" when the filter hides some, and the grid's empty state."""
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         minimum = self.proxy.min_score()
-        self.count_label.setText(f"showing {shown} of {total}" if shown != total else "")
+        culling = getattr(self, "culling", None)  # None while the window is being built
+        stacked = culling.hidden_in_stacks() if culling is not None else 0
+        why = f" ({stacked} inside stacks)" if stacked else ""
+        self.count_label.setText(f"showing {shown} of {total}{why}" if shown != total else "")
         if self.folder is None:
             empty = "Open a folder of food photos (Ctrl+O) or drop one here."
         elif total == 0 and not self.scoring:
@@ -498,8 +502,12 @@ class MainWindow(QMainWindow):
         elif shown == 0 and minimum is not None:
             scores = [it.score for it in self.model.items() if it.score is not None]
             best = f" The best here scores {format_score(max(scores))}." if scores else ""
-            empty = (f"No photo scores {format_score(minimum)} or more, so all {total} are "
-                     f"hidden.{best}\n\nLower the minimum score in the toolbar to see them.")
+            unreadable = sum(it.error is not None for it in self.model.items())
+            broken = (f" ({unreadable} file(s) could not be read and have no score.)"
+                      if unreadable else "")
+            empty = (f"No photo scores {format_score(minimum)} or more, so all {len(scores)} "
+                     f"scored photos are hidden.{best}{broken}\n\nLower the minimum score in "
+                     "the toolbar to see them.")
         else:
             empty = ""
         self.view.set_empty_text(empty)
@@ -646,6 +654,7 @@ class MainWindow(QMainWindow):
         self._export_progress = progress
         self._export_dest = Path(dest)
         self._export_asked = (min(top, len(ranked)), min_score)
+        self._export_top = top
         if min_score is not None:
             # Kept exactly as the grid's filter keeps them: by the displayed (rounded) score.
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
@@ -679,7 +688,9 @@ class MainWindow(QMainWindow):
                 show_export_result(self, msg, dest, False)
             return
         asked, minimum = self._export_asked
-        unreadable = sum(it.error is not None for it in self.model.items())
+        # Unreadable files only matter when they left the export short of what was asked.
+        unreadable = (sum(it.error is not None for it in self.model.items())
+                      if len(picks) < self._export_top else 0)
         msg = export_summary(len(picks), asked, dest, minimum, unreadable)
         self.last_export_message = msg
         self.statusBar().showMessage(msg.replace("\n", " "), 10000)
