@@ -14,12 +14,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtGui import QColor, QDesktopServices, QPalette
+from PySide6.QtWidgets import QApplication, QDialog, QLabel
 
 from curator.culling import Flag, Verdict
+from curator.gui.compare import caption_colours, caption_html
+from curator.gui.contrast import MIN_CONTRAST, contrast_ratio
 from curator.gui.export_dialog import ExportDialog
 from curator.gui.main_window import MainWindow
+from curator.gui.models import PhotoItem
+from curator.gui.scoredisplay import format_score
+from curator.reasons import REASONS
 from curator.sidecar import read_sidecar
 from tests.conftest import make_jpeg
 from tests.test_gui import TIMEOUT, open_and_wait
@@ -216,3 +221,27 @@ def test_counts_say_why(qtbot: Any, window: MainWindow, small_folder: Path,
     with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
         win.run_export(ranked, tmp_path / "top10", 10, None)
     assert "1 file(s) that Curator could not read were skipped" in win.last_export_message
+
+
+# -- 9. Compare: readable flag colours, the 0–100 score and its reasons ------------------------
+@pytest.mark.parametrize("window_bg, text", [("#efefef", "#000000"), ("#d6d6d6", "#101010"),
+                                             ("#2b2b2b", "#e6e6e6"), ("#ffffff", "#000000")])
+def test_compare_caption_colours_meet_wcag(qapp: Any, window_bg: str, text: str) -> None:
+    pal = QPalette(QApplication.palette())
+    pal.setColor(QPalette.ColorRole.Window, QColor(window_bg))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(text))
+    cols = caption_colours(pal)
+    for key in ("picked", "rejected", "text"):
+        assert contrast_ratio(cols[key], cols["background"]) >= MIN_CONTRAST, key
+    # What the tester measured: raw green on grey was 2.93:1.
+    assert contrast_ratio(QColor(46, 160, 67), QColor("#d6d6d6")) < 3.0
+
+
+def test_compare_caption_shows_the_0_100_score_and_reasons(tmp_path: Path) -> None:
+    it = PhotoItem(tmp_path / "a.jpg", score=52.4, sd=3.1, reasons=("blur",), percent=True, rank=3)
+    it.verdict = Verdict(Flag.REJECT, 0)
+    cols = caption_colours(QApplication.palette() if QApplication.instance() else QPalette())
+    text = caption_html(it, cols)
+    assert f"score {format_score(52.4)} / 100" in text and "rank 3" in text
+    assert "±" not in text and "blur" in text and REASONS["blur"] in text
+    assert cols["rejected"].name() in text and "rejected" in text
