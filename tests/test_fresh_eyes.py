@@ -245,3 +245,23 @@ def test_compare_caption_shows_the_0_100_score_and_reasons(tmp_path: Path) -> No
     assert f"score {format_score(52.4)} / 100" in text and "rank 3" in text
     assert "±" not in text and "blur" in text and REASONS["blur"] in text
     assert cols["rejected"].name() in text and "rejected" in text
+
+
+# -- 10. the export dialog's error line wraps and the dialog grows to show all of it -----------
+def test_export_dialog_error_is_not_clipped(qtbot: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    dlg = ExportDialog(None, folder, tmp_path / "out", 10, 0)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    before = dlg.height()
+    dlg.dest.setText(str(folder / "inside"))  # the longest message: inside the folder
+    dlg.accept()
+    qtbot.waitUntil(lambda: dlg.error.isVisible())
+    QApplication.processEvents()
+    assert dlg.isVisible() and "inside the folder" in dlg.error.text()
+    assert dlg.error.wordWrap()
+    need = dlg.error.heightForWidth(dlg.error.width())
+    assert dlg.error.height() >= need
+    assert dlg.height() > before

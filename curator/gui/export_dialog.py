@@ -177,6 +177,12 @@ class ExportDialog(QDialog):
         if problem:
             self.error.setText(problem)
             self.error.setVisible(True)
+            # Grow to the wrapped message's height (a fixed-size dialog clipped it).
+            lay = self.layout()
+            if lay is not None:
+                lay.activate()
+            self.error.setMinimumHeight(self.error.heightForWidth(self.error.width()))
+            self.adjustSize()
             return
         super().accept()
 
