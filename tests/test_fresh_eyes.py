@@ -15,14 +15,14 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
-from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel
 
 from curator.culling import Flag, Verdict
 from curator.gui.compare import caption_colours, caption_html
 from curator.gui.contrast import MIN_CONTRAST, contrast_ratio
-from curator.gui.export_dialog import ExportDialog
+from curator.gui.export_dialog import ExportDialog, default_export_dir, remembered_export_dir
 from curator.gui.main_window import MainWindow
-from curator.gui.models import PhotoItem
+from curator.gui.models import PhotoItem, Roles
 from curator.gui.scoredisplay import format_score
 from curator.reasons import REASONS
 from curator.sidecar import read_sidecar
@@ -265,3 +265,34 @@ def test_export_dialog_error_is_not_clipped(qtbot: Any, tmp_path: Path) -> None:
     need = dlg.error.heightForWidth(dlg.error.width())
     assert dlg.error.height() >= need
     assert dlg.height() > before
+
+
+# -- 11. Export Picks starts beside the photos; a broken file takes no verdict ------------------
+def test_export_picks_destination_and_broken_file(
+        qtbot: Any, window: MainWindow, small_folder: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    win = window
+    open_and_wait(qtbot, win, small_folder)
+    items = [win.proxy.index(r, 0).data(Roles.Item) for r in range(win.proxy.rowCount())]
+    broken_row = next(r for r, it in enumerate(items) if it.error is not None)
+    select_rows(win, [broken_row])
+    for key in (Qt.Key.Key_P, Qt.Key.Key_3, Qt.Key.Key_X):
+        qtbot.keyClick(win.view, key)
+    assert items[broken_row].verdict.empty
+    assert "cannot be read" in win.statusBar().currentMessage()
+    assert list(small_folder.glob("*.xmp")) == []  # no sidecar for it
+    select_rows(win, [0])
+    qtbot.keyClick(win.view, Qt.Key.Key_P)
+    started: list[str] = []
+
+    def pick_dir(_parent: Any, _title: str, start: str) -> str:
+        started.append(start)
+        assert Path(start).is_dir()  # created so the picker can open there
+        return start
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", pick_dir)
+    with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
+        win.culling.export_picks_dialog()
+    expected = default_export_dir(small_folder)
+    assert Path(started[0]) == expected  # beside the photos, as Export Best
+    assert (expected / items[0].path.name).is_file()
+    assert remembered_export_dir(win.settings, small_folder) == expected.resolve()

@@ -14,6 +14,7 @@ lives here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from enum import IntEnum
@@ -215,6 +216,12 @@ class CullingController(QObject):
         """
         advance = items is None and self.auto_advance
         items = self.selected_items() if items is None else items
+        unreadable = [it for it in items if it.error is not None]
+        if unreadable:  # a file Curator cannot read gets no verdict and no sidecar
+            self.win.statusBar().showMessage(
+                f"{unreadable[0].path.name} cannot be read, so it cannot be picked, rejected "
+                "or starred.", 8000)
+            items = [it for it in items if it.error is None]
         if not items:
             return
         current_row = self.win.view.currentIndex().row()
@@ -387,12 +394,30 @@ class CullingController(QObject):
         return len(picks)
 
     def export_picks_dialog(self) -> None:
+        """Cull ▸ Export Picks: the folder picker starts at Export Best's remembered
+        destination beside the photos (created for the picker when missing, removed again if
+        the owner goes elsewhere and it stayed empty); the choice is remembered."""
+        from curator.gui.export_dialog import remember_export_dir, remembered_export_dir
+
         if not self.picks():
             self.win.statusBar().showMessage("No picks yet: flag photos with P first.", 8000)
             return
-        start = str(self.win.settings.value("export_dir") or Path.home())
-        d = QFileDialog.getExistingDirectory(self.win, "Export picks to", start)
+        folder = self.win.folder
+        start = remembered_export_dir(self.win.settings, folder) if folder else Path.home()
+        made = False
+        if not start.exists() and start.parent.is_dir():
+            try:
+                start.mkdir()
+                made = True
+            except OSError as exc:
+                log.info("could not create %s: %s", start, exc)
+        d = QFileDialog.getExistingDirectory(self.win, "Export picks to", str(start))
+        if made and (not d or Path(d).resolve() != start.resolve()):
+            with contextlib.suppress(OSError):
+                start.rmdir()  # only if still empty
         if d:
+            if folder is not None:
+                remember_export_dir(self.win.settings, folder, Path(d))
             self.export_picks(Path(d))
 
     # -- learning from choices ------------------------------------------------------------------
