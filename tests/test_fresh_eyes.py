@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from curator.gui.contrast import MIN_CONTRAST, contrast_ratio
 from curator.gui.export_dialog import ExportDialog, default_export_dir, remembered_export_dir
 from curator.gui.main_window import MainWindow
 from curator.gui.models import PhotoItem, Roles
+from curator.gui.preview import preview_html
+from curator.gui.retrain import RetrainDialog, train_command
 from curator.gui.scoredisplay import format_score
 from curator.reasons import REASONS
 from curator.sidecar import read_sidecar
@@ -296,3 +300,39 @@ def test_export_picks_destination_and_broken_file(
     assert Path(started[0]) == expected  # beside the photos, as Export Best
     assert (expected / items[0].path.name).is_file()
     assert remembered_export_dir(win.settings, small_folder) == expected.resolve()
+
+
+# -- 12. plain words: Look Closer's details, the Retrain dialog's data kinds --------------------
+def test_look_closer_details_in_plain_words(tmp_path: Path) -> None:
+    it = PhotoItem(tmp_path / "a.jpg", score=61.0, sd=1.4, ava_mean=5.6, percent=True,
+                   distribution=tuple([0.1] * 10), reasons=("dark",))
+    text = preview_html(it)
+    assert "predicted votes" not in text and "AVA" not in text
+    assert "<h4>Details</h4>" in text and "1 (left) to 10 (right)" in text
+    assert text.index("Why not higher") < text.index("Details")
+
+
+def test_retrain_offers_the_owners_data_first(qtbot: Any, tmp_path: Path) -> None:
+    dlg = RetrainDialog(None, tmp_path / "models")
+    qtbot.addWidget(dlg)
+    kinds = [dlg.kind.itemData(i) for i in range(dlg.kind.count())]
+    assert kinds == ["labelled", "labelled_csv", "ratings", "yelp", "ava"]  # AVA last
+    assert dlg.kind.currentData() == "labelled" and not dlg.tag.isEnabled()
+    mine = tmp_path / "mine"
+    (mine / "good").mkdir(parents=True)
+    dlg.source.setText(str(mine))
+    assert "good/ and a bad/" in (dlg.problem() or "")
+    (mine / "bad").mkdir()
+    assert dlg.problem() is None
+    dlg.kind.setCurrentIndex(dlg.kind.findData("yelp"))
+    assert "labels.csv" in (dlg.problem() or "")
+    out = tmp_path / "o"
+    for kind, flag in [("labelled", "--labelled"), ("labelled_csv", "--labelled"),
+                       ("ratings", "--ratings"), ("yelp", "--yelp"), ("ava", "--ava-root")]:
+        args = train_command(kind, mine, 40, 10, out)
+        assert args[args.index(flag) + 1] == str(mine)
+    # Every flag the dialog passes is one ``python -m train fit`` accepts.
+    helptext = subprocess.run([sys.executable, "-m", "train", "fit", "--help"],
+                              capture_output=True, text=True, check=True).stdout
+    for flag in ("--labelled", "--ratings", "--yelp", "--ava-root"):
+        assert flag in helptext

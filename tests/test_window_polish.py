@@ -245,10 +245,11 @@ def test_retrain_validation_in_the_dialogs_words(qtbot: Any, tmp_path: Path) -> 
     assert not dlg.isModal()
     dlg.start()
     assert dlg.proc is None and "Choose the training data" in dlg.status.text()
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(tmp_path))
     dlg.start()
     assert dlg.proc is None and "has no AVA.txt" in dlg.status.text()
-    dlg.kind.setCurrentIndex(1)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ratings"))
     dlg.start()
     assert dlg.proc is None and "not a file" in dlg.status.text()
     (tmp_path / "models" / "Mine").mkdir(parents=True)
@@ -279,6 +280,7 @@ def test_cancelled_training_leaves_nothing(qtbot: Any, tmp_path: Path) -> None:
     runs = tmp_path / "models"
     dlg = RetrainDialog(None, runs)
     qtbot.addWidget(dlg)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(root))
     dlg.start()
     assert dlg.proc is not None and dlg.work is not None

@@ -86,11 +86,14 @@ class _PreviewJob(QRunnable):
 
 
 def preview_html(item: PhotoItem) -> str:
-    """The preview's score block: the 0–100 score and its meaning, the reasons, then the
-    AVA-style mean, spread and predicted votes as secondary detail."""
+    """The preview's score block: the 0–100 score and its meaning, the reasons, then, under
+    a small "Details" heading, the photo-contest rating (AVA-style mean ± spread) and how a
+    crowd's 1–10 votes would likely fall."""
     dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
-    ava = (f"<small>AVA-style score {item.ava_mean or 0:.2f} ± {format_spread(item.sd)}; "
-           f"predicted votes for 1…10:<table><tr>{dist}</tr></table></small>")
+    votes = (f"How a crowd of photographers would likely vote, 1 (left) to 10 (right):"
+             f"<table><tr>{dist}</tr></table>" if item.distribution else "")
+    ava = (f"<h4>Details</h4><small>Photo-contest rating {item.ava_mean or 0:.1f} of 10 "
+           f"(give or take {format_spread(item.sd)}).<br>{votes}</small>")
     meaning = ("the chance a food-photo editor would post this photo" if item.percent else
                "this model file has no calibrated score: its AVA mean, mapped to 0–100")
     why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
@@ -226,7 +229,7 @@ class PreviewDialog(QDialog):
         self.global_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.local_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.global_heading = QLabel("What the model saw — the whole photo:")
-        self.local_heading = QLabel("…and a close-up at working resolution:")
+        self.local_heading = QLabel("…and a close-up, where it judges sharpness and detail:")
         self.hint = QLabel("Click the photo for 100 %, again to fit.\n"
                            "← → previous / next photo\nSpace or Esc closes")
         self.hint.setWordWrap(True)
