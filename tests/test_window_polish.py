@@ -134,10 +134,11 @@ def test_relative_folder_is_stored_absolute_and_recent_can_be_cleared(
 
 # -- 3. filter and counts ---------------------------------------------------------------
 def test_filter_agrees_with_the_displayed_score() -> None:
-    assert format_score(5.96) == "6.0" and passes(5.96, 6.0)
-    assert format_score(5.94) == "5.9" and not passes(5.94, 6.0)
-    assert passes(None, None) and not passes(None, 5.0)
-    assert shown_score(7.349) == 7.3
+    # The 0–100 score is shown as a whole number: the filter compares that number.
+    assert format_score(59.6) == "60" and passes(59.6, 60.0)
+    assert format_score(59.4) == "59" and not passes(59.4, 60.0)
+    assert passes(None, None) and not passes(None, 50.0)
+    assert shown_score(73.49) == 73
 
 
 def test_counts_and_empty_state_when_the_filter_hides_everything(
@@ -228,11 +229,11 @@ def test_rank_prefix_names_and_summary(tmp_path: Path, capsys: pytest.CaptureFix
     ranked = [PhotoScore(p, 7.0 - i, 1.0, ()) for i, p in enumerate(photos)]
     picks = export_top(ranked, tmp_path / "out", 2, rank_prefix=True)
     assert [p.dest.name for p in picks] == ["01 pizza.jpg", "02 soup.jpg"]
-    text = export_summary(1, 3, tmp_path / "out", 6.5, 2)
-    assert "Copied 1 photo(s)" in text and "only 1 scored 6.5 or more" in text
+    text = export_summary(1, 3, tmp_path / "out", 65.0, 2)
+    assert "Copied 1 photo(s)" in text and "only 1 scored 65 or more" in text
     assert "2 file(s) that Curator could not read were skipped" in text
     code = cli_main(["export", str(tmp_path / "in"), "--top", "3", "--to",
-                     str(tmp_path / "cli"), "--rank-prefix"])
+                     str(tmp_path / "cli"), "--rank-prefix", "--all-in-group"])
     assert code == 0
     names = sorted(p.name for p in (tmp_path / "cli").glob("*.jpg"))
     assert [n[:3] for n in names] == ["01 ", "02 ", "03 "]
@@ -442,13 +443,13 @@ def test_view_settings_persist_across_launches(qtbot: Any, tmp_path: Path) -> No
     qtbot.addWidget(first)
     first.sort_combo.setCurrentIndex(int(SortKey.Name))
     first.size_slider.setValue(240)
-    first.min_spin.setValue(5.5)
+    first.min_spin.setValue(55)
     first.close()
     second = MainWindow(QSettings(ini, QSettings.Format.IniFormat), cache_dir=tmp_path / "c")
     qtbot.addWidget(second)
     assert second.sort_combo.currentIndex() == int(SortKey.Name)
     assert second.size_slider.value() == 240 and second.delegate.thumb == 240
-    assert second.min_spin.value() == 5.5 and second.proxy.min_score() == 5.5
+    assert second.min_spin.value() == 55 and second.proxy.min_score() == 55
     second.close()
 
 
