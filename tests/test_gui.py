@@ -225,6 +225,7 @@ def test_retrain_through_the_real_child_process(qtbot: Any, tmp_path: Path) -> N
     root = random_ava(tmp_path / "ava", [str(9000 + i) for i in range(10)], seed=3)
     dlg = RetrainDialog(None, tmp_path / "runs")
     qtbot.addWidget(dlg)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(root))
     dlg.epochs.setValue(15)
     dlg.start()
@@ -245,6 +246,7 @@ def test_retrain_reports_a_bad_selection(qtbot: Any, tmp_path: Path) -> None:
     root = write_ava(tmp_path / "ava", rows, ids)
     dlg = RetrainDialog(None, tmp_path / "runs")
     qtbot.addWidget(dlg)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(root))
     dlg.start()
     assert dlg.proc is not None

@@ -134,10 +134,10 @@ def test_relative_folder_is_stored_absolute_and_recent_can_be_cleared(
 
 # -- 3. filter and counts ---------------------------------------------------------------
 def test_filter_agrees_with_the_displayed_score() -> None:
-    # The 0-100 score, shown as whole numbers: "60" is kept at a minimum of 60, "59" is not.
-    assert format_score(59.6) == "60" and passes(59.6, 60)
-    assert format_score(59.4) == "59" and not passes(59.4, 60)
-    assert passes(None, None) and not passes(None, 50)
+    # The 0–100 score is shown as a whole number: the filter compares that number.
+    assert format_score(59.6) == "60" and passes(59.6, 60.0)
+    assert format_score(59.4) == "59" and not passes(59.4, 60.0)
+    assert passes(None, None) and not passes(None, 50.0)
     assert shown_score(73.49) == 73
 
 
@@ -229,10 +229,9 @@ def test_rank_prefix_names_and_summary(tmp_path: Path, capsys: pytest.CaptureFix
     ranked = [PhotoScore(p, 7.0 - i, 1.0, ()) for i, p in enumerate(photos)]
     picks = export_top(ranked, tmp_path / "out", 2, rank_prefix=True)
     assert [p.dest.name for p in picks] == ["01 pizza.jpg", "02 soup.jpg"]
-    text = export_summary(1, 3, tmp_path / "out", 65, 2)
+    text = export_summary(1, 3, tmp_path / "out", 65.0, 2)
     assert "Copied 1 photo(s)" in text and "only 1 scored 65 or more" in text
     assert "2 file(s) that Curator could not read were skipped" in text
-    # --all-in-group: generated gradients are near-duplicates to the model (issue 9's groups).
     code = cli_main(["export", str(tmp_path / "in"), "--top", "3", "--to",
                      str(tmp_path / "cli"), "--rank-prefix", "--all-in-group"])
     assert code == 0
@@ -247,10 +246,11 @@ def test_retrain_validation_in_the_dialogs_words(qtbot: Any, tmp_path: Path) -> 
     assert not dlg.isModal()
     dlg.start()
     assert dlg.proc is None and "Choose the training data" in dlg.status.text()
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(tmp_path))
     dlg.start()
     assert dlg.proc is None and "has no AVA.txt" in dlg.status.text()
-    dlg.kind.setCurrentIndex(1)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ratings"))
     dlg.start()
     assert dlg.proc is None and "not a file" in dlg.status.text()
     (tmp_path / "models" / "Mine").mkdir(parents=True)
@@ -281,6 +281,7 @@ def test_cancelled_training_leaves_nothing(qtbot: Any, tmp_path: Path) -> None:
     runs = tmp_path / "models"
     dlg = RetrainDialog(None, runs)
     qtbot.addWidget(dlg)
+    dlg.kind.setCurrentIndex(dlg.kind.findData("ava"))
     dlg.source.setText(str(root))
     dlg.start()
     assert dlg.proc is not None and dlg.work is not None

@@ -8,12 +8,21 @@ so they reach the grid and the sidecars like any other.
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QTransform, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QPalette,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsPixmapItem,
@@ -24,16 +33,59 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.culling import Flag, Verdict, score_percent
+from curator.culling import Flag
+from curator.gui.contrast import readable
+from curator.gui.culling import PICK_GREEN as PICK_TEXT
+from curator.gui.culling import REJECT_RED as REJECT_TEXT
+from curator.gui.culling import flag_change
 from curator.gui.models import PhotoItem
+from curator.gui.scoredisplay import format_score
 from curator.gui.worker import to_qimage
 from curator.loader import open_rgb
-from curator.score import PhotoScore
+from curator.reasons import REASONS
 
 if TYPE_CHECKING:
     from curator.gui.culling import CullingController
 
 log = logging.getLogger(__name__)
+
+#: The Compare window's keys, for Help ▸ Keyboard Shortcuts (keep in step with keyPressEvent).
+COMPARE_KEYS: tuple[tuple[str, str], ...] = (
+    ("In Compare: 1 / 2", "Pick the left / right photo"),
+    ("In Compare: Shift+1 / Shift+2", "Reject the left / right photo"),
+    ("In Compare: + / −, mouse wheel", "Zoom both photos in / out"),
+    ("In Compare: F", "Fit both photos"),
+    ("In Compare: Esc", "Close"),
+)
+
+def caption_colours(pal: QPalette) -> dict[str, QColor]:
+    """The flag colours of a caption, made readable (WCAG 4.5:1) on the dialog's background
+    (``pal.window()``), as the grid's delegate does; "background" is that colour."""
+    bg = pal.window().color()
+    return {"picked": readable(PICK_TEXT, bg), "rejected": readable(REJECT_TEXT, bg),
+            "text": readable(pal.windowText().color(), bg), "background": bg}
+
+
+def caption_html(it: PhotoItem, colours: dict[str, QColor]) -> str:
+    """Name, the 0–100 score and rank, the verdict, the stack and the reasons, as rich text."""
+    v = it.verdict
+    flag = {Flag.PICK: f" · <b style='color:{colours['picked'].name()}'>picked</b>",
+            Flag.REJECT: f" · <b style='color:{colours['rejected'].name()}'>rejected</b>"
+            }.get(v.flag, "")
+    stars = f" · {'★' * v.stars}" if v.stars else ""
+    name = html.escape(it.path.name)
+    if it.score is not None:
+        head = f"<b>{name}</b> — score {format_score(it.score)} / 100, rank {it.rank}"
+    else:
+        head = f"<b>{name}</b> — {html.escape(it.error or 'not scored yet')}"
+    reasons = tuple(getattr(it, "reasons", ()) or ())
+    why = ("<br>Why not higher: " + "; ".join(
+        html.escape(f"{k} ({REASONS[k]})" if k in REASONS else k) for k in reasons)
+        if reasons else "")
+    stack = (f"<br>near-duplicate group of {it.group_size}"
+             + (" (its best)" if it.group_best else "")) if it.group_size > 1 else ""
+    return f"{head}{flag}{stars}{stack}{why}"
+
 
 DECODE_SIZE = 2400  # enough to judge sharpness at 100 % on a laptop screen
 
@@ -122,21 +174,8 @@ class CompareDialog(QDialog):
         it = self.items[side]
         if it is None:
             return
-        v = it.verdict
-        flag = {Flag.PICK: " · <b style='color:#2ea043'>picked</b>",
-                Flag.REJECT: " · <b style='color:#d73a49'>rejected</b>"}.get(v.flag, "")
-        stars = f" · {'★' * v.stars}" if v.stars else ""
-        if it.score is not None:
-            pct = score_percent(PhotoScore(it.path, it.score, it.sd or 0.0, ()))
-            head = (f"<b>{it.path.name}</b> — score {it.score:.2f} ± {it.sd or 0:.2f} "
-                    f"({pct:.0f}/100), rank {it.rank}")
-        else:
-            head = f"<b>{it.path.name}</b> — {it.error or 'not scored yet'}"
-        reasons = getattr(it, "reasons", ()) or ()
-        why = "<br>" + "; ".join(reasons) if reasons else ""
-        stack = (f"<br>near-duplicate group of {it.group_size}"
-                 + (" (its best)" if it.group_best else "")) if it.group_size > 1 else ""
-        self.captions[side].setText(f"{head}{flag}{stars}{stack}{why}")
+        self.captions[side].setText(caption_html(it, caption_colours(
+            self.captions[side].palette())))
 
     @Slot(int, str, QImage)
     def _loaded(self, side: int, path: str, image: QImage) -> None:
@@ -184,8 +223,7 @@ class CompareDialog(QDialog):
         it = self.items[side]
         if it is None:
             return
-        self.controller.apply(
-            lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars), [it])
+        self.controller.apply(flag_change(flag), [it])
         self._caption(side)
         if flag == Flag.PICK:
             self.picked.emit(str(it.path))

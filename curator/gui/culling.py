@@ -14,7 +14,7 @@ lives here.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import logging
 from collections.abc import Callable
 from enum import IntEnum
@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QMenu, QToolBar
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QToolBar
 
 from curator.culling import Flag, Verdict
 from curator.gui.models import PhotoItem, Roles
+from curator.gui.scoredisplay import passes as score_passes
 from curator.score import PhotoScore
 from curator.sidecar import SidecarError, update_sidecar, verdict_fields
 
@@ -38,6 +39,16 @@ log = logging.getLogger(__name__)
 PICK_GREEN = QColor(46, 160, 67)
 REJECT_RED = QColor(215, 58, 73)
 STAR_GOLD = QColor(250, 200, 40)
+
+
+def flag_change(flag: Flag) -> Callable[[Verdict], Verdict]:
+    """The verdict change of a flag key (a reject clears the stars)."""
+    return lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars)
+
+
+def stars_change(stars: int) -> Callable[[Verdict], Verdict]:
+    """The verdict change of a star key (stars lift a reject)."""
+    return lambda v: Verdict(Flag.NONE if v.flag == Flag.REJECT else v.flag, stars)
 
 
 class CullFilter(IntEnum):
@@ -101,6 +112,24 @@ class CullingController(QObject):
         self._build_actions()
 
     # -- actions --------------------------------------------------------------------------------
+    def _verdict_action(self, text: str, key: str,
+                        change: Callable[[Verdict], Verdict]) -> QAction:
+        """A verdict key: on the grid it changes the selection; in Look Closer the photo shown
+        (``preview_key`` looks the key up here, so both follow the same actions)."""
+        act = self._action(text, key, lambda: self.apply(change))
+        self._verdict_changes[act] = change
+        return act
+
+    def preview_key(self, key: str, item: PhotoItem) -> bool:
+        """Look Closer's culling keys: apply the verdict action whose shortcut is ``key`` to
+        ``item``; False when ``key`` is no verdict key."""
+        seq = QKeySequence(key)
+        for act, change in self._verdict_changes.items():
+            if act.isEnabled() and seq in act.shortcuts():
+                self.apply(change, [item])
+                return True
+        return False
+
     def _action(self, text: str, key: str, slot: Callable[[], None]) -> QAction:
         act = QAction(text, self.win)
         act.setShortcut(QKeySequence(key))
@@ -113,13 +142,14 @@ class CullingController(QObject):
 
     def _build_actions(self) -> None:
         self.menu = self.win.menuBar().addMenu("&Cull")
-        self.act_pick = self._action("&Pick", "P", lambda: self.set_flag(Flag.PICK))
-        self.act_reject = self._action("&Reject", "X", lambda: self.set_flag(Flag.REJECT))
-        self._action("&Unflag", "U", lambda: self.set_flag(Flag.NONE))
+        self._verdict_changes: dict[QAction, Callable[[Verdict], Verdict]] = {}
+        self.act_pick = self._verdict_action("&Pick", "P", flag_change(Flag.PICK))
+        self.act_reject = self._verdict_action("&Reject", "X", flag_change(Flag.REJECT))
+        self._verdict_action("&Unflag", "U", flag_change(Flag.NONE))
         self.menu.addSeparator()
         for n in range(6):
-            self._action(f"{n} Star{'s' if n != 1 else ''}" if n else "No Stars", str(n),
-                         functools.partial(self.set_stars, n))
+            self._verdict_action(f"{n} Star{'s' if n != 1 else ''}" if n else "No Stars",
+                                 str(n), stars_change(n))
         self.menu.addSeparator()
         self.act_stack = self._action("Expand/Collapse &Stack", "S", self.toggle_stack)
         self.act_compare = self._action("&Compare Two Photos", "C", self.compare_selected)
@@ -135,16 +165,12 @@ class CullingController(QObject):
         self.act_export_picks = QAction("Export &Picks…", self.win)
         self.act_export_picks.triggered.connect(self.export_picks_dialog)
         self.menu.addAction(self.act_export_picks)
-        model_menu = next((a.menu() for a in self.win.menuBar().actions()
-                           if a.text().replace("&", "") == "Model"), None)
-        if isinstance(model_menu, QMenu):
-            model_menu.addSeparator()
-            self.act_learn = QAction("&Learn From My Choices…", self.win)
-            self.act_learn.triggered.connect(self.learn_dialog)
-            model_menu.addAction(self.act_learn)
-            self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
-            self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
-            model_menu.addAction(self.act_personal_off)
+        self.act_learn = QAction("&Learn From My Choices…", self.win)
+        self.act_learn.triggered.connect(self.learn_dialog)
+        self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
+        self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
+        # The window rebuilds its Model menu each time it opens: it adds these every time.
+        self.win.add_model_menu_actions([self.act_learn, self.act_personal_off])
         tb = QToolBar("Culling")
         tb.setObjectName("culling-toolbar")
         tb.setMovable(False)
@@ -177,10 +203,10 @@ class CullingController(QObject):
         return [self.win.model.item(proxy.mapToSource(proxy.index(r, 0)).row()) for r in rows]
 
     def set_flag(self, flag: Flag) -> None:
-        self.apply(lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars))
+        self.apply(flag_change(flag))
 
     def set_stars(self, stars: int) -> None:
-        self.apply(lambda v: Verdict(Flag.NONE if v.flag == Flag.REJECT else v.flag, stars))
+        self.apply(stars_change(stars))
 
     def apply(self, change: Callable[[Verdict], Verdict],
               items: list[PhotoItem] | None = None) -> None:
@@ -190,6 +216,12 @@ class CullingController(QObject):
         """
         advance = items is None and self.auto_advance
         items = self.selected_items() if items is None else items
+        unreadable = [it for it in items if it.error is not None]
+        if unreadable:  # a file Curator cannot read gets no verdict and no sidecar
+            self.win.statusBar().showMessage(
+                f"{unreadable[0].path.name} cannot be read, so it cannot be picked, rejected "
+                "or starred.", 8000)
+            items = [it for it in items if it.error is None]
         if not items:
             return
         current_row = self.win.view.currentIndex().row()
@@ -246,12 +278,22 @@ class CullingController(QObject):
             self.filter_combo.setCurrentIndex(int(f))
         self.win.proxy.refilter()
 
+    def in_collapsed_stack(self, it: PhotoItem) -> bool:
+        """Whether ``it`` is hidden under its stack's best photo."""
+        return (self.stacking and it.group_size > 1 and not it.group_best
+                and it.group not in self.expanded)
+
     def accepts(self, it: PhotoItem) -> bool:
         """The proxy's extra test: collapsed stacks show their best; the culling filter."""
-        if (self.stacking and it.group_size > 1 and not it.group_best
-                and it.group not in self.expanded):
+        if self.in_collapsed_stack(it):
             return False
         return passes(self.filter, it.verdict)
+
+    def hidden_in_stacks(self) -> int:
+        """Photos the grid hides only because they are inside a collapsed stack."""
+        minimum = self.win.proxy.min_score()
+        return sum(self.in_collapsed_stack(it) and passes(self.filter, it.verdict)
+                   and score_passes(it.score, minimum) for it in self.win.model.items())
 
     @Slot(int, object)
     def _grouped(self, gen: int, info: dict[Path, tuple[int, bool, int, float]]) -> None:
@@ -291,24 +333,45 @@ class CullingController(QObject):
             self.win.view.setCurrentIndex(self.win.proxy.index(row, 0))
         self.win.model.touch(best.path)
 
+    def without_rejects(self, ranked: list[PhotoScore]) -> list[PhotoScore]:
+        """``ranked`` less the photos the owner rejected (X): those are never exported."""
+        by_path = {it.path: it for it in self.win.model.items()}
+        return [s for s in ranked
+                if (it := by_path.get(s.path)) is None or it.verdict.flag != Flag.REJECT]
+
     def export_candidates(self, ranked: list[PhotoScore]) -> list[PhotoScore]:
-        """For the export dialog: the best photo of each near-duplicate group."""
+        """For the export dialog: rejects left out, then the best photo of each near-duplicate
+        group that is left (a rejected best gives way to the next best of its stack).
+
+        ``ranked`` is best first, so the first photo seen of each group is its best."""
+        ranked = self.without_rejects(ranked)
         if not self.stacking:
             return ranked
         by_path = {it.path: it for it in self.win.model.items()}
-        return [s for s in ranked if (it := by_path.get(s.path)) is None or it.group_best]
+        seen: set[int] = set()
+        out: list[PhotoScore] = []
+        for s in ranked:
+            it = by_path.get(s.path)
+            if it is None or it.group == 0:
+                out.append(s)
+            elif it.group not in seen:
+                seen.add(it.group)
+                out.append(s)
+        return out
 
     def annotate_export_dialog(self, dialog: Any) -> None:
         """Tell the person, in the export dialog, that it takes one photo per group."""
         form = dialog.layout()
-        if not self.stacking:
+        if not isinstance(form, QFormLayout):
             return
-        if isinstance(form, QFormLayout):
-            note = QLabel("One photo per near-duplicate group: the best of each stack. "
-                          "Expand a stack and pick (P) others to export them with "
-                          "Cull ▸ Export Picks.")
-            note.setWordWrap(True)
-            form.insertRow(max(0, form.rowCount() - 1), note)
+        text = "Photos you rejected (X) are left out."
+        if self.stacking:
+            text = ("One photo per near-duplicate group: the best of each stack. "
+                    "Expand a stack and pick (P) others to export them with "
+                    "Cull ▸ Export Picks. " + text)
+        note = QLabel(text)
+        note.setWordWrap(True)
+        form.insertRow(max(0, form.rowCount() - 1), note)
 
     def paint(self, p: QPainter, shown: QRect, it: PhotoItem) -> None:
         """The delegate's overlay hook."""
@@ -331,12 +394,30 @@ class CullingController(QObject):
         return len(picks)
 
     def export_picks_dialog(self) -> None:
+        """Cull ▸ Export Picks: the folder picker starts at Export Best's remembered
+        destination beside the photos (created for the picker when missing, removed again if
+        the owner goes elsewhere and it stayed empty); the choice is remembered."""
+        from curator.gui.export_dialog import remember_export_dir, remembered_export_dir
+
         if not self.picks():
             self.win.statusBar().showMessage("No picks yet: flag photos with P first.", 8000)
             return
-        start = str(self.win.settings.value("export_dir") or Path.home())
-        d = QFileDialog.getExistingDirectory(self.win, "Export picks to", start)
+        folder = self.win.folder
+        start = remembered_export_dir(self.win.settings, folder) if folder else Path.home()
+        made = False
+        if not start.exists() and start.parent.is_dir():
+            try:
+                start.mkdir()
+                made = True
+            except OSError as exc:
+                log.info("could not create %s: %s", start, exc)
+        d = QFileDialog.getExistingDirectory(self.win, "Export picks to", str(start))
+        if made and (not d or Path(d).resolve() != start.resolve()):
+            with contextlib.suppress(OSError):
+                start.rmdir()  # only if still empty
         if d:
+            if folder is not None:
+                remember_export_dir(self.win.settings, folder, Path(d))
             self.export_picks(Path(d))
 
     # -- learning from choices ------------------------------------------------------------------

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QLineEdit,
+    QMainWindow,
+    QMessageBox,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -17,6 +22,32 @@ from PySide6.QtWidgets import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def open_in_file_manager(folder: Path, parent: QWidget | None) -> bool:
+    """Open ``folder`` (made absolute) in the desktop's file manager.
+
+    Where the desktop has no launcher (``QDesktopServices.openUrl`` returns False, e.g. a bare
+    X session), say so with the folder's path so the owner can go there: in a message box, or
+    in the status bar of a window whose ``quiet_dialogs`` is set (tests).  Returns whether the
+    file manager was asked successfully.
+    """
+    folder = Path(folder).resolve()
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        return True
+    msg = f"Curator could not open a file manager on this computer. The folder is:\n{folder}"
+    log.info("no launcher for %s", folder)
+    win = parent
+    while win is not None and not isinstance(win, QMainWindow):
+        win = win.parentWidget()
+    if isinstance(win, QMainWindow) and getattr(win, "quiet_dialogs", False):
+        win.statusBar().showMessage(msg.replace("\n", " "), 15000)
+        return False
+    box = QMessageBox(QMessageBox.Icon.Information, "Open folder", msg,
+                      QMessageBox.StandardButton.Ok, parent)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
+    return False
 
 
 def path_row(edit: QLineEdit, on_browse: Callable[[], None]) -> QHBoxLayout:

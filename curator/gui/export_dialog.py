@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.gui.dialogs import path_row
+from curator.gui.dialogs import open_in_file_manager, path_row
 from curator.gui.scoredisplay import configure_min_spin, format_score
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,17 @@ class ExportDialog(QDialog):
         self.all_ranked = QRadioButton(f"the best of all {n_ranked} ranked photos")
         self.selected = QRadioButton(f"only the {n_selected} selected photo(s)" if n_selected
                                      else "only selected photos (none selected)")
-        self.all_ranked.setChecked(True)
+        # One group (exclusive) before either is ticked: two parentless radios are not
+        # exclusive, and both showed ticked.
+        self.which = QButtonGroup(self)
+        self.which.addButton(self.all_ranked)
+        self.which.addButton(self.selected)
         self.selected.setEnabled(n_selected > 0)
         if n_selected > 1:
             self.selected.setChecked(True)
             self.count.setValue(min(n_selected, self.count.maximum()))
+        else:
+            self.all_ranked.setChecked(True)
         which = QHBoxLayout()
         which.addWidget(self.all_ranked)
         which.addWidget(self.selected)
@@ -171,6 +177,12 @@ class ExportDialog(QDialog):
         if problem:
             self.error.setText(problem)
             self.error.setVisible(True)
+            # Grow to the wrapped message's height (a fixed-size dialog clipped it).
+            lay = self.layout()
+            if lay is not None:
+                lay.activate()
+            self.error.setMinimumHeight(self.error.heightForWidth(self.error.width()))
+            self.adjustSize()
             return
         super().accept()
 
@@ -211,4 +223,4 @@ def show_export_result(parent: QWidget | None, text: str, dest: Path, ok: bool) 
         if Path(dest).is_dir() else None
     box.exec()
     if open_btn is not None and box.clickedButton() is open_btn:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(dest).resolve())))
+        open_in_file_manager(Path(dest), parent)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from PySide6.QtGui import QAction, QKeySequence
 
 import curator
 from curator.paths import BUNDLED_MODEL
@@ -40,8 +43,21 @@ LICENCES = (
 )
 
 
-def shortcuts_markdown() -> str:
-    rows = "\n".join(f"| {k} | {v} |" for k, v in SHORTCUTS)
+def action_shortcuts(actions: Iterable[QAction]) -> list[tuple[str, str]]:
+    """(keys, what they do) for every action that has a shortcut, in the menu's own words."""
+    out: list[tuple[str, str]] = []
+    for act in actions:
+        keys = " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                          for k in act.shortcuts())
+        if keys:
+            out.append((keys, act.text().replace("&", "").rstrip("…")))
+    return out
+
+
+def shortcuts_markdown(extra: Sequence[tuple[str, str]] = ()) -> str:
+    """The Help window's table: the fixed list, then ``extra`` rows (culling keys generated
+    from the Cull menu's actions, the Compare window's keys) so the list cannot drift."""
+    rows = "\n".join(f"| {k} | {v} |" for k, v in (*SHORTCUTS, *extra))
     return f"# Keyboard shortcuts\n\n| Keys | Does |\n|---|---|\n{rows}\n"
 
 

@@ -15,14 +15,12 @@ from PySide6.QtCore import (
     Qt,
     QThread,
     QTimer,
-    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
@@ -44,7 +42,7 @@ from PySide6.QtWidgets import (
 from curator.culling import score_percent
 from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
-from curator.gui.dialogs import TextDialog
+from curator.gui.dialogs import TextDialog, open_in_file_manager
 from curator.gui.export_dialog import (
     ExportDialog,
     export_summary,
@@ -53,7 +51,7 @@ from curator.gui.export_dialog import (
     show_export_result,
 )
 from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
-from curator.gui.help import about_markdown, shortcuts_markdown
+from curator.gui.help import about_markdown, action_shortcuts, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
 from curator.gui.preview import PreviewDialog
 from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
@@ -156,6 +154,8 @@ class MainWindow(QMainWindow):
         self.retrain: RetrainDialog | None = None
         self._model_loading = False
         self._cancelled_folder: Path | None = None
+        #: Actions other parts of the window add at the end of the Model menu (Learn…).
+        self._model_menu_extras: list[QAction] = []
         self._thumb_made = 0  # px the thumbnails were last made at (device pixels)
         self._build_actions()
         self._build_status()
@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         self._export_progress: QProgressDialog | None = None
         self._export_dest = Path()
         self._export_asked: tuple[int, float | None] = (0, None)
+        self._export_top = 0  # the number the owner asked for
         self.last_export_message = ""
         self._export_thread.start()
         geo = self.settings.value("geometry")
@@ -489,7 +490,10 @@ class MainWindow(QMainWindow):
         """"showing N of M" when the filter hides some, and the grid's empty state."""
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         minimum = self.proxy.min_score()
-        self.count_label.setText(f"showing {shown} of {total}" if shown != total else "")
+        culling = getattr(self, "culling", None)  # None while the window is being built
+        stacked = culling.hidden_in_stacks() if culling is not None else 0
+        why = f" ({stacked} inside stacks)" if stacked else ""
+        self.count_label.setText(f"showing {shown} of {total}{why}" if shown != total else "")
         if self.folder is None:
             empty = "Open a folder of food photos (Ctrl+O) or drop one here."
         elif total == 0 and not self.scoring:
@@ -498,8 +502,12 @@ class MainWindow(QMainWindow):
         elif shown == 0 and minimum is not None:
             scores = [it.score for it in self.model.items() if it.score is not None]
             best = f" The best here scores {format_score(max(scores))}." if scores else ""
-            empty = (f"No photo scores {format_score(minimum)} or more, so all {total} are "
-                     f"hidden.{best}\n\nLower the minimum score in the toolbar to see them.")
+            unreadable = sum(it.error is not None for it in self.model.items())
+            broken = (f" ({unreadable} file(s) could not be read and have no score.)"
+                      if unreadable else "")
+            empty = (f"No photo scores {format_score(minimum)} or more, so all {len(scores)} "
+                     f"scored photos are hidden.{best}{broken}\n\nLower the minimum score in "
+                     "the toolbar to see them.")
         else:
             empty = ""
         self.view.set_empty_text(empty)
@@ -515,7 +523,11 @@ class MainWindow(QMainWindow):
     def set_thumb_size(self, px: int) -> None:
         self.delegate.set_thumb_size(px)
         self.view.set_cell(self.delegate.cell_size())
-        self.model.layoutChanged.emit()
+        # A new cell size is not a change of the model's layout: a bare layoutChanged (without
+        # layoutAboutToBeChanged) left the proxy's persistent indexes dangling and the next
+        # paint of a selection crashed.  The view just lays its items out again.
+        self.view.doItemsLayout()
+        self.view.viewport().update()
         self._save_view()
         if self._wanted_thumb_px() > self._thumb_made:
             self._thumb_timer.start()
@@ -569,7 +581,7 @@ class MainWindow(QMainWindow):
         index = self.view.currentIndex()
         if index.isValid():
             path = self.model.item(self.proxy.mapToSource(index).row()).path
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent.resolve())))
+            open_in_file_manager(path.parent, self)
 
     def open_preview(self, index: QModelIndex) -> None:
         if not index.isValid():
@@ -577,11 +589,18 @@ class MainWindow(QMainWindow):
         if self.preview is None:
             self.preview = PreviewDialog(self, self.pre)
             self.preview.step = self._step_preview
+            self.preview.cull = self.culling.preview_key
+            self.culling.verdicts_changed.connect(self._preview_verdict)
         self.view.setCurrentIndex(index)
         src = self.proxy.mapToSource(index)
         self.preview.show_item(self.model.item(src.row()))
         self.preview.show()
         self.preview.raise_()
+
+    @Slot(list)
+    def _preview_verdict(self, _paths: list[Path]) -> None:
+        if self.preview is not None:
+            self.preview.show_verdict()
 
     def _step_preview(self, delta: int) -> None:
         row = self.view.currentIndex().row() + delta
@@ -601,12 +620,13 @@ class MainWindow(QMainWindow):
 
     def export_dialog(self) -> None:
         """Ask what to export (honouring the grid's filter, selection and stacks), then copy."""
-        all_ranked = self.ranked_scores()
+        all_ranked = self.culling.without_rejects(self.ranked_scores())  # never rejects
         ranked = self.culling.export_candidates(all_ranked)  # the best of each stack
         if not ranked or self.folder is None:
             QMessageBox.information(self, "Curator", "No scored photos to export yet.")
             return
-        chosen = {it.path for it in self.selected_items() if it.score is not None}
+        chosen = {it.path for it in self.selected_items() if it.score is not None} & {
+            s.path for s in all_ranked}
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
                            self.settings.value("export/rank_prefix", False) in (True, "true"),
@@ -634,6 +654,7 @@ class MainWindow(QMainWindow):
         self._export_progress = progress
         self._export_dest = Path(dest)
         self._export_asked = (min(top, len(ranked)), min_score)
+        self._export_top = top
         if min_score is not None:
             # Kept exactly as the grid's filter keeps them: by the displayed (rounded) score.
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
@@ -669,7 +690,9 @@ class MainWindow(QMainWindow):
                 show_export_result(self, msg, dest, False)
             return
         asked, minimum = self._export_asked
-        unreadable = sum(it.error is not None for it in self.model.items())
+        # Unreadable files only matter when they left the export short of what was asked.
+        unreadable = (sum(it.error is not None for it in self.model.items())
+                      if len(picks) < self._export_top else 0)
         msg = export_summary(len(picks), asked, dest, minimum, unreadable)
         self.last_export_message = msg
         self.statusBar().showMessage(msg.replace("\n", " "), 10000)
@@ -733,6 +756,14 @@ class MainWindow(QMainWindow):
             self.model_actions[path] = act
         menu.addSeparator()
         menu.addAction("&About This Model", self.about_model)
+        if self._model_menu_extras:
+            menu.addSeparator()
+            menu.addActions(self._model_menu_extras)
+
+    def add_model_menu_actions(self, actions: list[QAction]) -> None:
+        """Keep ``actions`` at the end of the Model menu, which is rebuilt on every opening."""
+        self._model_menu_extras += actions
+        self._refresh_model_menu()
 
     def retrain_dialog(self) -> None:
         """The retrain window is not modal: browsing goes on while it trains."""
@@ -765,7 +796,15 @@ class MainWindow(QMainWindow):
         TextDialog(self, "About this model", text).exec()
 
     def show_shortcuts(self) -> None:
-        TextDialog(self, "Keyboard shortcuts", shortcuts_markdown(), (620, 520)).exec()
+        TextDialog(self, "Keyboard shortcuts", self.shortcuts_text(), (620, 560)).exec()
+
+    def shortcuts_text(self) -> str:
+        """Help ▸ Keyboard Shortcuts: the fixed list plus the Cull menu's keys and Compare's."""
+        from curator.gui.compare import COMPARE_KEYS
+
+        cull = [(k, f"{v} (on the grid and in Look Closer)")
+                for k, v in action_shortcuts(self.culling.menu.actions())]
+        return shortcuts_markdown([*cull, *COMPARE_KEYS])
 
     def show_about(self) -> None:
         TextDialog(self, "About Curator",

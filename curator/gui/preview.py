@@ -22,12 +22,10 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
-    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
-    QDesktopServices,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -37,6 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from curator.culling import Flag
+from curator.gui.dialogs import open_in_file_manager
 from curator.gui.models import PhotoItem, capture_text
 from curator.gui.scoredisplay import format_score, format_spread
 from curator.gui.worker import to_qimage
@@ -86,11 +86,14 @@ class _PreviewJob(QRunnable):
 
 
 def preview_html(item: PhotoItem) -> str:
-    """The preview's score block: the 0–100 score and its meaning, the reasons, then the
-    AVA-style mean, spread and predicted votes as secondary detail."""
+    """The preview's score block: the 0–100 score and its meaning, the reasons, then, under
+    a small "Details" heading, the photo-contest rating (AVA-style mean ± spread) and how a
+    crowd's 1–10 votes would likely fall."""
     dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
-    ava = (f"<small>AVA-style score {item.ava_mean or 0:.2f} ± {format_spread(item.sd)}; "
-           f"predicted votes for 1…10:<table><tr>{dist}</tr></table></small>")
+    votes = (f"How a crowd of photographers would likely vote, 1 (left) to 10 (right):"
+             f"<table><tr>{dist}</tr></table>" if item.distribution else "")
+    ava = (f"<h4>Details</h4><small>Photo-contest rating {item.ava_mean or 0:.1f} of 10 "
+           f"(give or take {format_spread(item.sd)}).<br>{votes}</small>")
     meaning = ("the chance a food-photo editor would post this photo" if item.percent else
                "this model file has no calibrated score: its AVA mean, mapped to 0–100")
     why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
@@ -220,15 +223,19 @@ class PreviewDialog(QDialog):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setWordWrap(True)
         self.details.setMinimumWidth(260)
+        #: The owner's verdict on this photo (P/X/U, 0–5 here act on it, as on the grid).
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.global_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.local_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.global_heading = QLabel("What the model saw — the whole photo:")
-        self.local_heading = QLabel("…and a close-up at working resolution:")
+        self.local_heading = QLabel("…and a close-up, where it judges sharpness and detail:")
         self.hint = QLabel("Click the photo for 100 %, again to fit.\n"
                            "← → previous / next photo\nSpace or Esc closes")
         self.hint.setWordWrap(True)
         side = QVBoxLayout()
         side.addWidget(self.details)
+        side.addWidget(self.verdict)
         for w in (self.global_heading, self.global_view, self.local_heading, self.local_view):
             side.addWidget(w)
         self.open_folder = QPushButton("Show in Folder")
@@ -243,6 +250,9 @@ class PreviewDialog(QDialog):
         lay.addLayout(side, 1)
         self.path: Path | None = None
         self.step: Callable[[int], None] = lambda delta: None
+        #: Culling keys: the owner sets ``cull`` (key text, item -> handled); see show_verdict.
+        self.cull: Callable[[str, PhotoItem], bool] = lambda key, item: False
+        self.item: PhotoItem | None = None
         self._set_views_visible(False)
 
     def _set_views_visible(self, on: bool) -> None:
@@ -252,7 +262,9 @@ class PreviewDialog(QDialog):
     def show_item(self, item: PhotoItem) -> None:
         """Show ``item``: details now, the photo and model views when decoded."""
         self.path = item.path
+        self.item = item
         self.setWindowTitle(path_text(item.path.name))
+        self.show_verdict()
         if item.error:
             body = f"<p><b>Curator cannot read this file.</b><br>{item.error}</p>"
         elif item.score is not None:
@@ -292,10 +304,25 @@ class PreviewDialog(QDialog):
     def reveal(self) -> None:
         """Open the photo's folder in the file manager (an absolute ``file:`` URL)."""
         if self.path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent.resolve())))
+            open_in_file_manager(self.path.parent, self)
+
+    def show_verdict(self) -> None:
+        """"Picked · ★★★☆☆", "Rejected", … for the photo shown (empty when none)."""
+        v = self.item.verdict if self.item is not None else None
+        if v is None or v.empty:
+            self.verdict.setText("Not flagged (P pick, X reject, 0–5 stars)")
+            return
+        flag = {Flag.PICK: "Picked", Flag.REJECT: "Rejected"}.get(v.flag, "Not flagged")
+        stars = f" · {'★' * v.stars}{'☆' * (5 - v.stars)}" if v.stars else ""
+        self.verdict.setText(flag + stars)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if (self.item is not None and mods == Qt.KeyboardModifier.NoModifier
+                and event.text() and self.cull(event.text().upper(), self.item)):
+            self.show_verdict()
+            return
         if key in (Qt.Key.Key_Space, Qt.Key.Key_Escape):
             self.close()
         elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown,

@@ -51,9 +51,26 @@ def train_command(kind: str, source: Path, tag: int | None, epochs: int, out: Pa
     if kind == "ava":
         args += ["--ava-root", str(source)]
         args += ["--all"] if tag is None else ["--tag", str(tag)]
+    elif kind in ("labelled", "labelled_csv"):
+        args += ["--labelled", str(source)]
+    elif kind == "yelp":
+        args += ["--yelp", str(source)]
     else:
         args += ["--ratings", str(source)]
     return args
+
+
+#: The training data an owner can give, the kinds an owner has first (AVA, a research data
+#: set, last): (kind, label in the dialog).  ``train_command`` maps each to its flag.
+DATA_KINDS: tuple[tuple[str, str], ...] = (
+    ("labelled", "My photos sorted into good/ and bad/ (or keep/ and reject/) folders"),
+    ("labelled_csv", "A list of my verdicts: CSV of path,label (good/bad, keep/reject, 1/0)"),
+    ("ratings", "My ratings: CSV of path,score (1–10) or path,stars (1–5)"),
+    ("yelp", "A yelp-food style folder (labels.csv + images/)"),
+    ("ava", "The AVA photo-contest data set (AVA.txt + images/)"),
+)
+#: Sub-folder pairs of a labelled folder (the same pairs ``python -m train`` reads).
+LABEL_FOLDERS = (("good", "bad"), ("keep", "reject"))
 
 
 def models_dir() -> Path:
@@ -222,8 +239,8 @@ class RetrainDialog(QDialog):
         self.name = QLineEdit(time.strftime("Food model %Y-%m-%d %H.%M"))
         form.addRow("Name:", self.name)
         self.kind = QComboBox()
-        self.kind.addItem("AVA-format folder (AVA.txt + images/)", "ava")
-        self.kind.addItem("Ratings CSV (path,score or path,stars)", "ratings")
+        for kind, label in DATA_KINDS:
+            self.kind.addItem(label, kind)
         form.addRow("Training data:", self.kind)
         self.source = QLineEdit()
         self.source.setPlaceholderText("choose the folder or CSV file")
@@ -246,6 +263,7 @@ class RetrainDialog(QDialog):
                                "more would not help.")
         form.addRow("Training rounds:", self.epochs)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -282,10 +300,11 @@ class RetrainDialog(QDialog):
         self.all_tags.setEnabled(ava)
 
     def _browse(self) -> None:
-        if self.kind.currentData() == "ava":
-            path = QFileDialog.getExistingDirectory(self, "AVA folder", self.source.text())
+        if self.kind.currentData() in ("labelled", "yelp", "ava"):
+            path = QFileDialog.getExistingDirectory(self, "Training data folder",
+                                                    self.source.text())
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "Ratings CSV", self.source.text(),
+            path, _ = QFileDialog.getOpenFileName(self, "Training data CSV", self.source.text(),
                                                   "CSV files (*.csv)")
         if path:
             self.source.setText(path)
@@ -306,17 +325,24 @@ class RetrainDialog(QDialog):
         source = Path(text).expanduser()
         if not source.is_absolute():
             return "Location must be a full path (use Choose…)."
-        if self.kind.currentData() == "ava":
+        kind = self.kind.currentData()
+        if kind in ("labelled", "yelp", "ava"):
             if not source.is_dir():
                 return f"Location is not a folder: {source}"
-            if not (source / "AVA.txt").is_file():
+            if kind == "ava" and not (source / "AVA.txt").is_file():
                 return (f"{source} has no AVA.txt. An AVA-format folder holds AVA.txt and an "
                         "images/ folder.")
+            if kind == "yelp" and not (source / "labels.csv").is_file():
+                return f"{source} has no labels.csv (a yelp-food folder holds it and images/)."
+            if kind == "labelled" and not any(
+                    (source / a).is_dir() and (source / b).is_dir() for a, b in LABEL_FOLDERS):
+                return (f"{source} needs a good/ and a bad/ folder inside it (or keep/ and "
+                        "reject/), holding the photos you like and those you don't.")
         else:
             if not source.is_file():
                 return f"Location is not a file: {source}"
             if source.suffix.lower() != ".csv":
-                return "For “Ratings CSV”, Location must be a .csv file."
+                return "For this kind of training data, Location must be a .csv file."
         return None
 
     def start(self) -> None:
