@@ -235,6 +235,13 @@ def test_retrain_through_the_real_child_process(qtbot: Any, tmp_path: Path) -> N
     assert dlg.use_btn.isEnabled(), dlg.log.toPlainText()
     assert dlg.summary and "ava.srcc" in dlg.summary
     assert "guessing the average" in dlg.status.text()
+    # The model in use (the bundled one) was judged on the same held-out photos by the child
+    # (`train fit --compare-model`), fold by fold: the comparison says so, with both figures.
+    assert dlg.compare_summary and dlg.compare_summary["ava.srcc"]["folds"] == \
+        dlg.summary["ava.srcc"]["folds"]
+    said = dlg.comparison()
+    assert "the bundled model" in said and "same photos" in said and "Note:" not in said
+    assert f"{dlg.compare_summary['ava.srcc']['mean']:.2f}" in said
     with qtbot.waitSignal(dlg.model_ready, timeout=5000) as got:
         dlg.use_btn.click()
     assert Path(got.args[0]).is_file()

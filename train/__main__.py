@@ -93,6 +93,9 @@ class FitArgs:
     folds: int = 5
     feature_cache: Path | None = None
     store: Path | None = None  # a finished ``train extract`` store: features and items
+    #: A model file (e.g. the one in use) whose head is also evaluated on every fold's
+    #: held-out photos, so the new model is compared with it on the same photos.
+    compare_model: Path | None = None
     progress: str = "bar"
     resume: bool = False
     head: HeadTrainConfig = field(default_factory=HeadTrainConfig)
@@ -278,6 +281,26 @@ def carve_val(masks: tuple[np.ndarray, ...], frac: float, seed: int) -> tuple[tu
     return tuple(fit), tuple(val)
 
 
+def _compare_head(a: FitArgs, rep: Reporter) -> Any:
+    """The head of ``a.compare_model`` (eval mode), or None when there is none to compare or it
+    was trained on another backbone's features (said in the log)."""
+    if a.compare_model is None:
+        return None
+    from curator.modelfile import load_model_file
+    from curator.paths import ModelFileError
+
+    try:
+        mf = load_model_file(a.compare_model)
+    except ModelFileError as exc:
+        rep.say(f"not compared with {a.compare_model}: {exc}")
+        return None
+    if mf.backbone != a.backbone:
+        rep.say(f"not compared with {a.compare_model}: it uses {mf.backbone} features, "
+                f"this run {a.backbone}")
+        return None
+    return mf.build(pretrained=False).head.eval().to(a.head.device)
+
+
 def summarise(fold_reports: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean and sd over folds of every numeric metric present."""
     flat: dict[str, list[float]] = {}
@@ -355,6 +378,7 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
         on_epoch.close()
         return head, info
 
+    compare_head = _compare_head(a, rep)
     fold_reports: list[dict[str, Any]] = []
     out_of_fold: list[dict[str, Any]] = []
     oof_true: list[float] = []
@@ -386,6 +410,8 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
                     "reason_logits": {n: v.tolist() for n, v in outs.items()
                                       if n.startswith("reason:")},
                     "reason_y": test_arr.reason_y.tolist()}
+            if compare_head is not None:  # the same held-out photos, the other model's head
+                done["compare"] = evaluate(compare_head, test_arr, train_mean)
             if main_rank:
                 atomic_write_bytes(fold_file, json.dumps(done).encode())
         fold_reports.append(done["metrics"])
@@ -396,6 +422,8 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
         rep.say(f"fold {k + 1}: " + brief(done["metrics"]))
 
     summary = summarise(fold_reports)
+    compared = [d["compare"] for d in out_of_fold if "compare" in d]
+    compare_summary = summarise(compared) if compared else None
     calibration, reason_thresholds, score_doc = fold_oof_maps(a, out_of_fold)
     for line in score_doc.get("lines", []):
         rep.say(line)
@@ -437,6 +465,8 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
                    "pooled_ava": pooled(oof_true, oof_pred),
                    "final_fit": {"best_epoch": final["best_epoch"]},
                    "score": {k: v for k, v in score_doc.items() if k != "lines"}}
+    if compare_summary is not None:
+        metrics_doc["compare"] = {"model": str(a.compare_model), "summary": compare_summary}
     if ft_info is not None:
         metrics_doc["finetune"] = ft_info
     mf = ModelFile(
@@ -462,7 +492,8 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
         ck.unlink(missing_ok=True)
     rep.say(f"summary: {brief_summary(summary)}; wrote {a.out / 'model.pt'}, report.json, "
             f"report.svg in {format_eta(time.perf_counter() - t0)}")
-    rep.event("done", model=str(a.out / "model.pt"), summary=summary)
+    rep.event("done", model=str(a.out / "model.pt"), summary=summary,
+              **({"compare": compare_summary} if compare_summary is not None else {}))
     return 0
 
 
@@ -569,6 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--folds", type=int, default=5)
     f.add_argument("--feature-cache", type=Path,
                    help="folder for this selection's feature store (default: OUT/../.features)")
+    f.add_argument("--compare-model", type=Path, metavar="FILE",
+                   help="also evaluate this model file's head on every fold's held-out photos "
+                        "(same backbone), for a comparison on the same photos")
     f.add_argument("--store", type=Path,
                    help="train from a `train extract` store alone (its selection, no photos)")
     d = HeadTrainConfig()
@@ -634,6 +668,7 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                    reason_alpha=ns.reason_alpha, fold_seed=ns.fold_seed,
                    backbone=ns.backbone, crops=ns.crops, folds=ns.folds,
                    feature_cache=ns.feature_cache, store=ns.store, progress=ns.progress,
+                   compare_model=ns.compare_model,
                    resume=ns.resume,
                    head=head, finetune=FinetuneConfig(ns.finetune, ns.finetune_steps,
                                                       ns.finetune_batch, ns.finetune_lr))

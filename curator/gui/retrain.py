@@ -147,8 +147,13 @@ def plain_results(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def compare_models(new: dict[str, Any], current: dict[str, Any], current_name: str) -> str:
-    """One sentence: the new model against the current one on the measure both report."""
+def compare_models(new: dict[str, Any], current: dict[str, Any], current_name: str,
+                   same_photos: bool = False) -> str:
+    """One sentence: the new model against the current one on the measure both report.
+
+    ``same_photos``: ``current`` was measured on the new run's own held-out photos (``train
+    fit --compare-model``); otherwise it is the current model's recorded figures.
+    """
     for key, label, higher in (("postworthy.auc", "post-worthy photos ranked first (AUC)", True),
                                ("ava.srcc", "ranking agreement", True),
                                ("ratings.srcc", "ranking agreement on ratings", True),
@@ -160,6 +165,9 @@ def compare_models(new: dict[str, Any], current: dict[str, Any], current_name: s
         diff = (a - b) if higher else (b - a)
         verdict = ("better than" if diff > 0.01 else "worse than" if diff < -0.01
                    else "about the same as")
+        if same_photos:
+            return (f"The new model is {verdict} {current_name}: {label} {a:.2f} against "
+                    f"{b:.2f}, both measured on the same photos the new model did not train on.")
         return (f"The new model is {verdict} {current_name}: {label} {a:.2f} against "
                 f"{b:.2f}. Note: {current_name}'s figure was measured on its own held-out "
                 "photos, which are not the same ones.")
@@ -233,6 +241,8 @@ class RetrainDialog(QDialog):
         self.work: Path | None = None  # the hidden folder the child writes
         self.out: Path | None = None  # the named folder once finished
         self.summary: dict[str, Any] | None = None
+        #: The current model's figures on the new run's held-out photos (``--compare-model``).
+        self.compare_summary: dict[str, Any] | None = None
         self.t_start = 0.0
         self.fraction = 0.0
         form = QFormLayout()
@@ -357,7 +367,8 @@ class RetrainDialog(QDialog):
         tag = None if self.all_tags.isChecked() else self.tag.value()
         args = train_command(self.kind.currentData(), source, tag, self.epochs.value(),
                              self.work, self.folds)
-        args += ["--feature-cache", str(default_cache_dir() / "train-features")]
+        args += ["--feature-cache", str(default_cache_dir() / "train-features"),
+                 "--compare-model", str(self.current_model)]  # judged on the same photos
         self.proc = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
@@ -369,6 +380,7 @@ class RetrainDialog(QDialog):
         self.proc.readyReadStandardError.connect(self._read_stderr)
         self.proc.finished.connect(self._finished)
         self.summary = None
+        self.compare_summary = None
         self.failure: str | None = None
         self.cancelled = False
         self.log.clear()
@@ -444,6 +456,7 @@ class RetrainDialog(QDialog):
             self.log.appendPlainText(f"ERROR: {ev.get('message')}")
         elif kind == "done":
             self.summary = ev.get("summary", {})
+            self.compare_summary = ev.get("compare")
             self.log.appendPlainText(summary_text(self.summary or {}))
 
     def comparison(self) -> str:
@@ -452,6 +465,8 @@ class RetrainDialog(QDialog):
             return ""
         name = ("the bundled model" if self.current_model == BUNDLED_MODEL
                 else f"“{self.current_model.parent.name}”")
+        if self.compare_summary:
+            return compare_models(self.summary, self.compare_summary, name, same_photos=True)
         try:
             from curator.modelfile import load_model_file
 
