@@ -64,10 +64,9 @@ class Verdict:
 
 
 def score_percent(s: PhotoScore) -> float:
-    """The photo's 0–100 user-facing score (the AVA mean mapped linearly until it exists)."""
-    value = getattr(s, "score", None)
-    if isinstance(value, int | float):
-        return float(value)
+    """The photo's 0–100 user-facing score (an older model file's AVA mean, mapped linearly)."""
+    if s.score is not None:
+        return float(s.score)
     return max(0.0, min(100.0, (s.mean - _AVA_ZERO) / (_AVA_FULL - _AVA_ZERO) * 100.0))
 
 

@@ -77,19 +77,10 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
-def ranking_score(s: PhotoScore) -> float:
-    """The number photos are ranked by, higher is better.
-
-    The one place that says which field ranks: the calibrated 0–100 ``score``, or the AVA
-    ``mean`` for an older model file (grouping, culling bands and export all go through here).
-    """
-    return s.rank_value
-
-
 def rank(results: Iterable[Result]) -> list[PhotoScore]:
     """Scored photos best first; ties broken by path so the order is stable."""
     scored = [r for r in results if isinstance(r, PhotoScore)]
-    return sorted(scored, key=lambda s: (-ranking_score(s), str(s.path)))
+    return sorted(scored, key=lambda s: (-s.rank_value, str(s.path)))
 
 
 def default_workers() -> int:

@@ -29,7 +29,7 @@ from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
 from curator.scan import scan
-from curator.score import PhotoScore, Scorer, default_workers, rank, ranking_score
+from curator.score import PhotoScore, Scorer, default_workers, rank
 from curator.sidecar import existing_sidecar, read_sidecar
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]
     ranked = rank(scored)
     groups = group_photos(ranked)
     sizes = groups.sizes()
-    best_score = {s.path: ranking_score(s) for s in ranked if groups.is_best(s.path)}
+    best_score = {s.path: s.rank_value for s in ranked if groups.is_best(s.path)}
     return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
                      best_score[groups.best[g]]) for s in ranked}
 
