@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QLabel
 
@@ -31,6 +31,7 @@ from curator.gui.scoredisplay import format_score
 from curator.reasons import REASONS
 from curator.sidecar import read_sidecar
 from tests.conftest import make_jpeg
+from tests.test_culling_gui import select as select_rows
 from tests.test_gui import TIMEOUT, open_and_wait
 from tests.test_gui import window as window  # the fixture
 
@@ -42,15 +43,6 @@ def small_folder(tmp_path: Path) -> Path:
         make_jpeg(root / f"dish{i}.jpg", 700, 500, seed=40 + i)
     (root / "broken.jpg").write_bytes(b"not a photo")
     return root
-
-
-def select_rows(win: MainWindow, rows: list[int]) -> None:
-    sel = win.view.selectionModel()
-    sel.clearSelection()
-    for r in rows:
-        sel.select(win.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.Select)
-    sel.setCurrentIndex(win.proxy.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
-    win.view.setFocus()
 
 
 # -- 1. a size change with a photo selected used to crash (bare layoutChanged) ---------------
