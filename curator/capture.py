@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -40,6 +40,29 @@ def parse_exif_datetime(text: object) -> float | None:
             return datetime.strptime(text[:19], fmt).timestamp()
         except ValueError:
             continue
+    return None
+
+
+def exif_seconds(exif: Image.Exif) -> float | None:
+    """``DateTimeOriginal`` (or ``DateTimeDigitized``) of an open image's EXIF, in seconds.
+
+    The camera's local clock read as if it were UTC, with sub-seconds when present: for
+    differences between photos (near-duplicate bursts, ``curator.groups``).  Never raises.
+    """
+    try:
+        ifd = exif.get_ifd(EXIF_IFD)
+    except Exception:
+        return None
+    for tag, sub in ((DATETIME_ORIGINAL, 37521), (DATETIME_DIGITIZED, 37522)):
+        raw = ifd.get(tag)
+        if not isinstance(raw, str):
+            continue
+        try:
+            t = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        frac = str(ifd.get(sub) or "").strip()
+        return t.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
     return None
 
 

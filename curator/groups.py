@@ -26,11 +26,12 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from curator.capture import exif_seconds
 
 if TYPE_CHECKING:
     from curator.score import PhotoScore
@@ -82,27 +83,16 @@ def capture_time(path: Path) -> float | None:
     """EXIF ``DateTimeOriginal`` (or ``DateTimeDigitized``) as seconds, or None.
 
     The camera's local clock read as if it were UTC: only differences between photos are
-    used.  Sub-seconds are added when present.  Reads the header only; never raises.
+    used.  Sub-seconds are added when present.  Reads the header only; never raises.  (The
+    scorer takes the same value from the loader's own open, ``LoadedPhoto.captured``.)
     """
     from PIL import Image
 
     try:
         with Image.open(path) as im:
-            exif = im.getexif().get_ifd(0x8769)
+            return exif_seconds(im.getexif())
     except Exception:
         return None
-    for tag, sub in ((36867, 37521), (36868, 37522)):
-        raw = exif.get(tag)
-        if not isinstance(raw, str):
-            continue
-        try:
-            t = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S").replace(tzinfo=UTC)
-        except ValueError:
-            continue
-        frac = str(exif.get(sub) or "").strip()
-        extra = float(f"0.{frac}") if frac.isdigit() else 0.0
-        return t.timestamp() + extra
-    return None
 
 
 def cluster(

@@ -31,13 +31,15 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from curator.capture import exif_seconds
+from curator.measures import measure
 from curator.names import path_text
 from curator.preprocess import Preprocess
 
@@ -175,6 +177,10 @@ class LoadedPhoto:
     global_view: np.ndarray
     local_view: np.ndarray
     thumbnail: Image.Image | None = None
+    #: Classic measures of the decoded pixels (``curator.measures``), for the reasons.
+    measures: dict[str, float] = field(default_factory=dict)
+    #: EXIF capture time, seconds (``curator.capture.exif_seconds``); None without one.
+    captured: float | None = None
 
 
 @dataclass(frozen=True)
@@ -261,16 +267,31 @@ def views_from_image(
     return global_view, local_view, work
 
 
-def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, int]]:
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded photo: RGB (possibly JPEG-draft reduced), the displayed full size, whether
+    ``image`` is at the file's own resolution, and the JPEG quantisation tables if any."""
+
+    image: Image.Image
+    size: tuple[int, int]
+    native: bool
+    quantization: dict[int, Any] | None
+    #: EXIF capture time (``curator.capture.exif_seconds``), read from the same open.
+    captured: float | None = None
+
+
+def decode(path: Path, min_short_side: int) -> Decoded:
     """Open, draft-decode, convert to sRGB, orient and convert one photo; raises on failure.
 
-    Returns the RGB image (possibly reduced by JPEG draft) and the full-resolution size as
-    displayed (after EXIF orientation), read from the header so no second open is needed.
-    Library warnings raised meanwhile are logged with the file name.
+    The image may be reduced by JPEG draft to no less than ``min_short_side``; ``size`` is the
+    full-resolution size as displayed (after EXIF orientation), read from the header so no
+    second open is needed.  Library warnings raised meanwhile are logged with the file name.
     """
     with decoding(path), Image.open(path) as src:
         w, h = src.size
+        quant = None
         if src.format == "JPEG":
+            quant = dict(getattr(src, "quantization", None) or {}) or None
             src.draft("RGB", _draft_request(src.size, min_short_side))
         if src.size[0] * src.size[1] > MAX_PIXELS:
             raise Image.DecompressionBombError(f"{src.size[0]}x{src.size[1]} pixels")
@@ -278,12 +299,20 @@ def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, i
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             src.load()
         decoded = src.size
+        native = decoded == (w, h)
         oriented = ImageOps.exif_transpose(src)  # keeps info, so the ICC profile too
         # The size as displayed, for every format: whatever exif_transpose did is the truth
         # (PNG/WebP/TIFF orientation tags are only known after load; HEIF is pre-rotated).
         if oriented.size != decoded and oriented.size == decoded[::-1]:
             w, h = h, w
-        return _to_rgb(to_srgb(oriented, path)), (w, h)
+        return Decoded(_to_rgb(to_srgb(oriented, path)), (w, h), native, quant,
+                       exif_seconds(src.getexif()))
+
+
+def open_rgb(path: Path, min_short_side: int) -> tuple[Image.Image, tuple[int, int]]:
+    """``decode``'s RGB image and displayed full-resolution size; raises on failure."""
+    d = decode(path, min_short_side)
+    return d.image, d.size
 
 
 def describe_error(path: Path, exc: BaseException) -> str:
@@ -328,7 +357,8 @@ def load_photo(
         if st.st_size == 0 and stat.S_ISREG(st.st_mode):
             return LoadError(path, "empty file (0 bytes)")
         need = max(pre.local_short_side, pre.view_size, thumb_size or 0)
-        im, (ow, oh) = open_rgb(path, need)
+        d = decode(path, need)
+        im, (ow, oh) = d.image, d.size
         global_view, local_view, work = views_from_image(im, pre)
         thumb = None
         if thumb_size:
@@ -336,7 +366,8 @@ def load_photo(
             whole = abs(work.width * im.height - work.height * im.width) <= max(work.size)
             thumb = (work if whole else im).copy()
             thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
-        return LoadedPhoto(path, ow, oh, global_view, local_view, thumb)
+        return LoadedPhoto(path, ow, oh, global_view, local_view, thumb,
+                           measure(im, d.native, d.quantization), d.captured)
     except Exception as exc:  # every failure becomes a per-file error, by design
         reason = describe_error(path, exc)
         log.debug("cannot load %s: %s", path, reason, exc_info=True)

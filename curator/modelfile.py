@@ -25,7 +25,7 @@ from curator.fsutil import atomic_write_bytes
 from curator.model import DCNN, SCORE_RANGE, Head, HeadConfig, build_dcnn
 from curator.paths import ModelFileError, default_model_path, file_digest
 from curator.preprocess import Preprocess
-from curator.reasons import OUTPUT_PREFIX, pick_reasons
+from curator.reasons import OUTPUT_PREFIX, measured_reasons, merge_reasons, pick_reasons
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class ModelFile:
     calibration: Calibration | None = None
     #: Logit threshold of each reason key the head reads (``curator.reasons``).
     reason_thresholds: dict[str, float] = field(default_factory=dict)
+    #: Threshold of each classic rule (``curator.reasons.MEASURE_RULES``, by rule key); rules
+    #: without one never fire.  Optional in version 3 files (older ones have none).
+    measure_thresholds: dict[str, float] = field(default_factory=dict)
 
     @property
     def format_version(self) -> int:
@@ -85,16 +88,20 @@ class ModelFile:
             "training": plain(self.training),
             "metrics": plain(self.metrics),
         } | ({"calibration": plain(self.calibration.to_dict()) if self.calibration else None,
-              "reason_thresholds": {str(k): float(v) for k, v in self.reason_thresholds.items()}}
+              "reason_thresholds": {str(k): float(v) for k, v in self.reason_thresholds.items()},
+              "measure_thresholds": {str(k): float(v)
+                                     for k, v in self.measure_thresholds.items()}}
              if scored else {}) | ({"backbone_state": {k: v.detach().cpu().clone()
                                  for k, v in self.backbone_state.items()}}
              if self.backbone_state else {})
 
-    def read_outputs(self, logits: dict[str, float]) -> tuple[float | None, tuple[str, ...]]:
+    def read_outputs(self, logits: dict[str, float], measures: dict[str, float] | None = None
+                     ) -> tuple[float | None, tuple[str, ...]]:
         """(0–100 score or None, reasons) from one photo's extra head logits, by output name.
 
         The score is the calibrated post-worthy probability x 100 (a plain sigmoid if the file
-        has no calibration); reasons are those whose logit reaches the stored threshold.
+        has no calibration); reasons are those whose logit reaches the stored threshold, then
+        those a classic rule gives from ``measures`` (``curator.measures``), if any.
         """
         score = None
         z = logits.get("postworthy")
@@ -103,6 +110,8 @@ class ModelFile:
                      else 100.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z)))))
         reasons = pick_reasons({n[len(OUTPUT_PREFIX):]: v for n, v in logits.items()
                                 if n.startswith(OUTPUT_PREFIX)}, self.reason_thresholds)
+        if measures and self.measure_thresholds:
+            reasons = merge_reasons(reasons, measured_reasons(measures, self.measure_thresholds))
         return score, reasons
 
     def build(self, pretrained: bool = True) -> DCNN:
@@ -162,6 +171,8 @@ def load_model_file(path: Path) -> ModelFile:
                          if raw.get("calibration") else None),
             reason_thresholds={str(k): float(v)
                                for k, v in (raw.get("reason_thresholds") or {}).items()},
+            measure_thresholds={str(k): float(v)
+                                for k, v in (raw.get("measure_thresholds") or {}).items()},
         )
         # Catch a head/state mismatch now, not halfway through a scan.
         Head(mf.head_config).load_state_dict(mf.head_state)

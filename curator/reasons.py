@@ -13,7 +13,9 @@ Pure Python/numpy: no Qt, no torch.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,6 +44,70 @@ FROM_DAMAGE: dict[str, str] = {
 }
 
 OUTPUT_PREFIX = "reason:"
+
+
+@dataclass(frozen=True)
+class MeasureRule:
+    """A reason given when a classic measure (``curator.measures``) passes a threshold.
+
+    ``below``: the reason is given when the measure is at or under the threshold (else at or
+    over).  The threshold lives in the model file under ``key``
+    (``scripts/choose_measure_thresholds.py`` chooses it).
+    """
+
+    reason: str
+    measure: str
+    below: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.reason}:{self.measure}"
+
+
+#: The classic rules, beside the learned heads: a reason is given when either says so.
+MEASURE_RULES: tuple[MeasureRule, ...] = (
+    MeasureRule("dark", "bright_p99", below=True),
+    MeasureRule("overexposed", "clipped", below=False),
+    MeasureRule("compressed", "blockiness", below=False),
+    MeasureRule("compressed", "jpeg_quality", below=True),
+    MeasureRule("tilted", "tilt_lines", below=False),
+)
+
+
+#: The rules' thresholds, chosen on the 590 food-pairs photos and a damaged copy of each per
+#: kind (``python scripts/choose_measure_thresholds.py``: at most 2 % false alarms on photos
+#: without the flaw, or the middle of a clear gap), never on ``food-photos/``.  Model files
+#: carry a copy (``ModelFile.measure_thresholds``); ``train fit`` writes these.
+MEASURE_THRESHOLDS: dict[str, float] = {
+    "dark:bright_p99": 164.5327,
+    "overexposed:clipped": 0.0878,
+    "compressed:blockiness": 1.3996,
+    "compressed:jpeg_quality": 54.0,
+    "tilted:tilt_lines": 0.1602,
+}
+
+
+def measured_reasons(measures: Mapping[str, float], thresholds: Mapping[str, float]
+                     ) -> tuple[str, ...]:
+    """The reasons whose classic rule fires, in vocabulary order.
+
+    ``measures``: ``curator.measures.measure`` output (``nan`` = not measurable: never fires);
+    ``thresholds``: by ``MeasureRule.key``; rules without a threshold never fire.
+    """
+    hits = set()
+    for rule in MEASURE_RULES:
+        t = thresholds.get(rule.key)
+        v = measures.get(rule.measure, math.nan)
+        if t is None or math.isnan(v):
+            continue
+        if (v <= t) if rule.below else (v >= t):
+            hits.add(rule.reason)
+    return tuple(k for k in REASONS if k in hits)
+
+
+def merge_reasons(learned: tuple[str, ...], measured: tuple[str, ...]) -> tuple[str, ...]:
+    """The learned reasons (strongest first), then measured ones not already given."""
+    return learned + tuple(k for k in measured if k not in learned)
 
 
 def output_name(key: str) -> str:

@@ -146,7 +146,7 @@ class Scorer:
         import numpy as np
         import torch
 
-        from curator.groups import capture_time, embedding_from_features
+        from curator.groups import embedding_from_features
         from curator.model import distribution_stats
 
         model = self._ensure_model()
@@ -165,9 +165,9 @@ class Scorer:
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
         out = []
         for p, m, s, d, row, e in zip(photos, mean_l, sd_l, probs_l, extra, emb, strict=True):
-            score, reasons = mf.read_outputs(dict(zip(names, row, strict=True)))
+            score, reasons = mf.read_outputs(dict(zip(names, row, strict=True)), p.measures)
             out.append(PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
-                                  e, capture_time(p.path), score, reasons))
+                                  e, p.captured, score, reasons))
         return out
 
     # -- scoring -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from curator.fsutil import atomic_write_bytes
 from curator.model import build_dcnn
 from curator.modelfile import ModelFile, load_model_file, save_model_file
 from curator.progress import ProgressBar, format_eta
+from curator.reasons import MEASURE_THRESHOLDS
 from train import ava
 from train.data import Tasks
 from train.extract import DistEnv, init_distributed
@@ -480,6 +481,8 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
         calibration=calibration if "postworthy" in head.cfg.outputs else None,
         reason_thresholds={k: v for k, v in reason_thresholds.items()
                            if f"reason:{k}" in head.cfg.outputs},
+        # Not learned: chosen once on food-pairs photos (scripts/choose_measure_thresholds.py).
+        measure_thresholds=dict(MEASURE_THRESHOLDS),
     )
     if not main_rank:
         return 0

@@ -1,0 +1,126 @@
+"""Choose the classic measures' reason thresholds on photos apart from the judged ones.
+
+Photos: ``../shared/data/food-pairs/images`` (the crowd-pair photos; ``eval_bundled.py``
+judges on ``food-photos/``, which this never reads).  Each photo is decoded as the loader
+decodes it, and damaged once per kind at a random severity (``train.damage``, seeded); the
+JPEG kind is kept twice: re-saved losslessly (only blocking tells) and as the JPEG file itself
+(its quantisation table tells too).  For each rule (reason, measure, direction) the threshold
+is the value that at most ``--alpha`` of the photos *without* that flaw reach (the same
+Neyman-Pearson rule as the learned reasons), or, where all but ``--alpha`` of the flawed
+copies lie clear of it, the midpoint of that gap; split-half checked: chosen on the photos with an
+even index, precision/recall printed on the odd ones, then chosen on all.
+
+    python scripts/choose_measure_thresholds.py [--alpha 0.02] [--limit N] [--write MODEL]
+
+``--write`` stores the thresholds in a model file (atomically; ``measure_thresholds``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from curator.loader import decode  # noqa: E402
+from curator.measures import measure  # noqa: E402
+from curator.modelfile import load_model_file, save_model_file  # noqa: E402
+from curator.reasons import FROM_DAMAGE, MEASURE_RULES  # noqa: E402
+from train import damage  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+
+
+def rows_for(path: Path, index: int) -> list[tuple[int, str | None, dict[str, float]]]:
+    """(photo index, flaw reason or None, measures) for a photo and its damaged copies."""
+    d = decode(path, 448)
+    out = [(index, None, measure(d.image, d.native, d.quantization))]
+    rng = random.Random(f"measures:{path.name}")
+    for kind in damage.KINDS:
+        sev = rng.random()
+        bad = damage.apply(kind, d.image, sev, random.Random(f"{path.name}:{kind}"))
+        out.append((index, FROM_DAMAGE[kind], measure(bad, True, None)))
+        if kind == "jpeg":
+            buf = io.BytesIO()
+            d.image.save(buf, "JPEG", quality=max(2, round(20 - 17 * sev)))
+            with Image.open(io.BytesIO(buf.getvalue())) as j:
+                q = dict(j.quantization)
+                out.append((index, "compressed", measure(j.convert("RGB"), True, q)))
+    return out
+
+
+def threshold(values: np.ndarray, positive: np.ndarray, below: bool, alpha: float) -> float:
+    """The cut that at most ``alpha`` of the negatives reach; where the positives' own
+    (1 - alpha) quantile lies clear of it, halfway between the two (a margin both ways)."""
+    neg = values[~positive & ~np.isnan(values)]
+    pos = values[positive & ~np.isnan(values)]
+    if below:
+        t = float(np.quantile(neg, alpha, method="lower")) - 1e-6
+        p = float(np.quantile(pos, 1.0 - alpha)) if len(pos) else t
+        return (t + p) / 2 if p < t else t
+    t = float(np.quantile(neg, 1.0 - alpha, method="higher")) + 1e-6
+    p = float(np.quantile(pos, alpha)) if len(pos) else t
+    return (t + p) / 2 if p > t else t
+
+
+def flags(values: np.ndarray, below: bool, t: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (values <= t) if below else (values >= t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--alpha", type=float, default=0.02)
+    ap.add_argument("--limit", type=int, default=0, help="first N photos only (quick look)")
+    ap.add_argument("--write", type=Path, help="store the thresholds in this model file")
+    args = ap.parse_args()
+    mf = load_model_file(args.write) if args.write else None  # fail before the long part
+    photos = sorted((DATA / "food-pairs" / "images").glob("*.jpg"))
+    if args.limit:
+        photos = photos[: args.limit]
+    rows = [r for i, p in enumerate(photos) for r in rows_for(p, i)]
+    idx = np.array([r[0] for r in rows])
+    flaw = np.array([r[1] or "" for r in rows])
+    print(f"{len(photos)} photos, {len(rows)} rows (originals + damaged copies)")
+    chosen: dict[str, float] = {}
+    for rule in MEASURE_RULES:
+        reason, name, below = rule.reason, rule.measure, rule.below
+        v = np.array([r[2][name] for r in rows], dtype=np.float64)
+        pos = flaw == reason
+        even = idx % 2 == 0
+        t_half = threshold(v[even], pos[even], below, args.alpha)
+        f = flags(v[~even], below, t_half)
+        p_odd = pos[~even]
+        tp = int((f & p_odd).sum())
+        t_all = threshold(v, pos, below, args.alpha)
+        chosen[rule.key] = t_all
+        print(f"{rule.key:<26} threshold {t_all:8.3f} | held-out half: recall "
+              f"{tp / max(int(p_odd.sum()), 1):6.1%} false alarms "
+              f"{int((f & ~p_odd).sum()) / max(int((~p_odd).sum()), 1):5.1%} "
+              f"precision {tp / max(int(f.sum()), 1):6.1%}")
+    for reason in sorted({r.reason for r in MEASURE_RULES}):
+        pos = flaw == reason
+        hit = np.zeros(len(rows), dtype=bool)
+        for rule in (r for r in MEASURE_RULES if r.reason == reason):
+            v = np.array([r[2][rule.measure] for r in rows], dtype=np.float64)
+            hit |= flags(v, rule.below, chosen[rule.key])
+        print(f"{reason:<12} any rule: recall {hit[pos].mean():6.1%}, "
+              f"false alarms {hit[~pos].mean():5.1%}, on originals "
+              f"{hit[flaw == ''].mean():5.1%}")
+    print("thresholds:", {k: round(v, 4) for k, v in chosen.items()})
+    if args.write and mf is not None:
+        mf.measure_thresholds = chosen
+        save_model_file(args.write, mf)
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
