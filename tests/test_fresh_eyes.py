@@ -123,6 +123,9 @@ def test_model_menu_keeps_learn_actions_after_refresh(window: MainWindow) -> Non
         assert "Stop Using My Personal Model" in texts
         assert texts.count("Learn From My Choices…") == 1
         assert "Retrain…" in texts and "About This Model" in texts
+    # Nothing to stop using until a personal model is in use (was enabled regardless).
+    off = window.culling.act_personal_off
+    assert window.worker.personal_path is None and not off.isEnabled()
 
 
 # -- 5. F1 lists the culling keys and Compare's, taken from the actions ---------------------------

@@ -169,6 +169,7 @@ class CullingController(QObject):
         self.act_learn.triggered.connect(self.learn_dialog)
         self.act_personal_off = QAction("Stop Using My &Personal Model", self.win)
         self.act_personal_off.triggered.connect(lambda: self.use_personal(None))
+        self.act_personal_off.setEnabled(self.win.worker.personal_path is not None)
         # The window rebuilds its Model menu each time it opens: it adds these every time.
         self.win.add_model_menu_actions([self.act_learn, self.act_personal_off])
         tb = QToolBar("Culling")
@@ -437,6 +438,7 @@ class CullingController(QObject):
         """Rank with a personal model (None: the model's own score again), then rescore."""
         self.win.settings.setValue("personal_model", str(path) if path else "")
         self.win.worker.personal_path = path
+        self.act_personal_off.setEnabled(path is not None)  # nothing to stop using otherwise
         self.win.statusBar().showMessage(
             f"Ranking with your personal model ({path})" if path else
             "Ranking with the model's own score.", 8000)
