@@ -305,6 +305,12 @@ def test_look_closer_details_in_plain_words(tmp_path: Path) -> None:
     assert "predicted votes" not in text and "AVA" not in text
     assert "<h4>Details</h4>" in text and "1 (left) to 10 (right)" in text
     assert text.index("Why not higher") < text.index("Details")
+    # No reason: a low score says what it is about instead of "nothing to flag" on a 3/100.
+    low = PhotoItem(tmp_path / "b.jpg", score=3.0, percent=True, reasons=())
+    assert "nothing to flag" not in preview_html(low)
+    assert "what the photo shows" in preview_html(low)
+    high = PhotoItem(tmp_path / "c.jpg", score=91.0, percent=True, reasons=())
+    assert "nothing to flag" in preview_html(high)
 
 
 def test_retrain_offers_the_owners_data_first(qtbot: Any, tmp_path: Path) -> None:
@@ -331,3 +337,23 @@ def test_retrain_offers_the_owners_data_first(qtbot: Any, tmp_path: Path) -> Non
                               capture_output=True, text=True, check=True).stdout
     for flag in ("--labelled", "--ratings", "--yelp", "--ava-root"):
         assert flag in helptext
+
+
+# -- 13. Look Closer's side column never squashes its rows (the vote table was a 2-px strip) --
+def test_look_closer_details_keep_their_height(qtbot: Any, tmp_path: Path) -> None:
+    from curator.gui.preview import PreviewDialog
+    from curator.modelfile import load_model_file
+    from curator.paths import BUNDLED_MODEL
+
+    photo = make_jpeg(tmp_path / "dish.jpg", 800, 600)
+    dlg = PreviewDialog(None, load_model_file(BUNDLED_MODEL).preprocess)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    item = PhotoItem(photo, score=12.0, sd=1.4, ava_mean=5.6, percent=True, size=(800, 600),
+                     distribution=tuple([0.1] * 10), reasons=("dark", "tilted", "noisy"))
+    dlg.show_item(item)
+    qtbot.waitUntil(lambda: dlg.local_view.isVisible(), timeout=TIMEOUT)
+    QApplication.processEvents()
+    label = dlg.details
+    assert label.height() >= label.heightForWidth(label.width()) - 2, (
+        label.height(), label.heightForWidth(label.width()))

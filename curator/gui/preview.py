@@ -33,7 +33,16 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
 )
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from curator.culling import Flag
 from curator.gui.dialogs import open_in_file_manager
@@ -85,6 +94,14 @@ class _PreviewJob(QRunnable):
             self.signals.failed.emit(path_text(self.path), str(exc))
 
 
+#: What "Why not higher" says without a reason: a low score then comes from what the photo
+#: shows (the editor's criteria), which the reason vocabulary has no word for.
+NO_REASON = "nothing to flag"
+NO_FLAW_LOW = ("no technical flaw found (focus, exposure, tilt, grain, compression): the score "
+               "is about what the photo shows and how it is framed (the food as the subject, "
+               "clutter, hands, packaging, light and colour)")
+
+
 def preview_html(item: PhotoItem) -> str:
     """The preview's score block: the 0–100 score and its meaning, the reasons, then, under
     a small "Details" heading, the photo-contest rating (AVA-style mean ± spread) and how a
@@ -97,7 +114,8 @@ def preview_html(item: PhotoItem) -> str:
     meaning = ("the chance a food-photo editor would post this photo" if item.percent else
                "this model file has no calibrated score: its AVA mean, mapped to 0–100")
     why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
-           if item.reasons else "<li>nothing to flag</li>")
+           if item.reasons
+           else f"<li>{NO_REASON if (item.score or 100) >= 50 else NO_FLAW_LOW}</li>")
     return (f"<h2>Score {format_score(item.score or 0)} / 100</h2>rank {item.rank}<br>"
             f"<i>{meaning}</i><br><b>Why not higher:</b><ul>{why}</ul>{ava}")
 
@@ -245,9 +263,21 @@ class PreviewDialog(QDialog):
         side.addWidget(self.open_folder)
         side.addStretch(1)
         side.addWidget(self.hint)
+        # The side column scrolls rather than squashing its rows (a word-wrapped rich-text
+        # label given less than its height-for-width shows as a 2-px strip).
+        column = QWidget()
+        column.setLayout(side)
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows and Space stay the dialog's
+        scroll.setMinimumWidth(280)
+        self.side_scroll = scroll
         lay = QHBoxLayout(self)
         lay.addWidget(self.image, 3)
-        lay.addLayout(side, 1)
+        lay.addWidget(scroll, 1)
         self.path: Path | None = None
         self.step: Callable[[int], None] = lambda delta: None
         #: Culling keys: the owner sets ``cull`` (key text, item -> handled); see show_verdict.
