@@ -121,7 +121,9 @@ def tilt_lines(y: np.ndarray) -> float:
     the luma smoothed with a 1-px Gaussian, SciPy ``ndimage``) vote; for each line angle in
     0.5-degree steps, only pixels whose gradient is within 2 degrees of that line's normal
     vote, into 2-px distance bins; a line's support is its bin's count; the pair's support is
-    the weaker line's.  0 when there are too few edges.
+    the weaker line's.  Only angles where the support peaks (within 2.5 degrees) count, so a
+    line 1.5 degrees off level is not read at the band's edge.  0 when there are too few
+    edges.
     """
     if min(y.shape) < 16:
         return 0.0
@@ -139,10 +141,14 @@ def tilt_lines(y: np.ndarray) -> float:
     diag = math.hypot(*y.shape)
     thetas = np.arange(0.0, 180.0, 0.5)
     off = np.minimum(thetas % 90.0, 90.0 - thetas % 90.0)
-    band = (off >= 3.0) & (off <= 25.0)  # never within 2 degrees of 0/180: no wrap-around
-    lo = np.searchsorted(normal, thetas - 2.0, side="left")
-    hi = np.searchsorted(normal, thetas + 2.0, side="right")
-    angles = np.flatnonzero(band & (hi > lo))
+    band = (off >= 3.0) & (off <= 25.0)
+    # Support near level/plumb too (off <= 28), so a line at 1.5 degrees peaks there and is
+    # not counted at the band's 3-degree edge; normals wrap at 180 (copies at -180/+180).
+    wrap = np.concatenate([normal - 180.0, normal, normal + 180.0])
+    rows, cols = np.tile(rows, 3), np.tile(cols, 3)
+    lo = np.searchsorted(wrap, thetas - 2.0, side="left")
+    hi = np.searchsorted(wrap, thetas + 2.0, side="right")
+    angles = np.flatnonzero((off <= 28.0) & (hi > lo))
     support = np.zeros(len(thetas))
     if len(angles):
         # Every (angle, pixel) vote at once: pixel ranges [lo, hi) per angle, flattened.
@@ -151,7 +157,7 @@ def tilt_lines(y: np.ndarray) -> float:
         pix = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         pix += np.repeat(lo[angles], counts)
         t = np.radians(thetas[angles])[which]
-        nbins = int(2 * diag / 2.0) + 2
+        nbins = int((sum(y.shape) + diag) / 2.0) + 2  # rho + diag never reaches its end
         rho = ((cols[pix] * np.cos(t) + rows[pix] * np.sin(t) + diag) / 2.0).astype(np.int64)
         votes = np.bincount(which * nbins + rho, minlength=len(angles) * nbins)
         support[angles] = votes.reshape(len(angles), nbins).max(axis=1)
@@ -159,7 +165,9 @@ def tilt_lines(y: np.ndarray) -> float:
     # partner (within 1 degree), the weaker of the two counting.
     near_best = np.maximum.reduce([np.roll(support, k) for k in (-2, -1, 0, 1, 2)])
     paired = np.minimum(support, np.roll(near_best, -180))  # theta + 90 degrees
-    return float(paired[band].max()) / max(y.shape)
+    peak = support >= np.maximum.reduce([np.roll(support, k) for k in range(-5, 6)])
+    ok = band & peak & (support > 0)
+    return float(paired[ok].max()) / max(y.shape) if ok.any() else 0.0
 
 
 def measure(im: Image.Image, native: bool, quantization: dict[int, Any] | None = None

@@ -66,6 +66,23 @@ def test_blockiness_tells_a_heavily_compressed_resave_from_a_clean_one() -> None
     assert math.isnan(blockiness(luma(Image.new("RGB", (20, 20)))))
 
 
+def test_everyday_jpeg_quality_is_not_compressed_as_file_or_lossless_resave() -> None:
+    """A phone's or a website's JPEG is not heavy compression: quality 50-80 as the JPEG file,
+    80 as a PNG/WebP/TIFF re-save of it."""
+    for path in PHOTOS[:6]:
+        im = _sample(path.name, 1400)
+        for q in (50, 70, 80):
+            with Image.open(io.BytesIO(_jpeg_bytes(im, q))) as j:
+                table, rgb = dict(j.quantization), j.convert("RGB")
+            assert "compressed" not in measured_reasons(measure(rgb, True, table),
+                                                        MEASURE_THRESHOLDS), (path.name, q)
+            if q < 80:
+                continue  # re-saves of quality 50-70 JPEGs of smooth dishes: a grey zone (card)
+            resave = measure(rgb, True, None)
+            assert "compressed" not in measured_reasons(resave, MEASURE_THRESHOLDS), (
+                path.name, q, resave["blockiness"])
+
+
 def test_blockiness_is_left_to_the_table_for_jpeg_files(tmp_path: Path) -> None:
     """A JPEG's own table decides: a quality-70 file decoded at full size is not 'compressed'
     for its faint blocks (camera JPEGs look like that), a quality-8 one is."""
@@ -93,6 +110,17 @@ def test_tilt_lines_see_a_rotated_frame_not_the_level_photo() -> None:
         hits.append(rotated >= t)
     assert all(hits), hits
     assert tilt_lines(luma(Image.new("RGB", (300, 200), (128, 128, 128)))) == 0.0
+
+
+def test_a_slight_slant_under_3_degrees_is_not_tilted() -> None:
+    """Lines 1-2 degrees off level peak outside the 3-25 degree band: not read at its edge
+    (a level menu rotated 1.5 degrees was 'tilted' before)."""
+    t = MEASURE_THRESHOLDS["tilted:tilt_lines"]
+    for path in PHOTOS:
+        im = _sample(path.name)
+        for angle in (1.0, 1.5, 2.0):
+            slight = measure(im.rotate(angle, resample=Image.Resampling.BILINEAR), True)
+            assert slight["tilt_lines"] < t, (path.name, angle, slight["tilt_lines"])
 
 
 def test_exposure_rules_fire_on_dark_and_blown_out_copies() -> None:
