@@ -251,6 +251,8 @@ class PreviewDialog(QDialog):
         self.hint = QLabel("Click the photo for 100 %, again to fit.\n"
                            "← → previous / next photo\nSpace or Esc closes")
         self.hint.setWordWrap(True)
+        for label in (self.verdict, self.global_heading, self.local_heading):
+            label.setWordWrap(True)  # the column is as wide as the scroll area, no wider
         side = QVBoxLayout()
         side.addWidget(self.details)
         side.addWidget(self.verdict)
@@ -273,7 +275,7 @@ class PreviewDialog(QDialog):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows and Space stay the dialog's
-        scroll.setMinimumWidth(280)
+        scroll.setMinimumWidth(300)  # the 224-px model views, margins and a scroll bar
         self.side_scroll = scroll
         lay = QHBoxLayout(self)
         lay.addWidget(self.image, 3)
