@@ -77,8 +77,9 @@ MEASURE_RULES: tuple[MeasureRule, ...] = (
 #: The rules' thresholds, chosen on the 590 food-pairs photos, a damaged copy of each per kind,
 #: everyday-quality JPEG re-saves and the yelp-food photos
 #: (``python scripts/choose_measure_thresholds.py``: at most 2 % false alarms on photos without
-#: the flaw, 1 % for ``overexposed``, or the middle of a clear gap), never on ``food-photos/``.  Model files
-#: carry a copy (``ModelFile.measure_thresholds``); ``train fit`` writes these.
+#: the flaw, 1 % for ``overexposed``, or the middle of a clear gap), never on
+#: ``food-photos/``.  Model files carry a copy (``ModelFile.measure_thresholds``); ``train
+#: fit`` writes these.
 MEASURE_THRESHOLDS: dict[str, float] = {
     "dark:bright_p99": 164.3403,
     "overexposed:clipped": 0.1467,
