@@ -122,7 +122,9 @@ class ForeignSchema(Exception):
 #: The columns each table must have (a file that lacks any is a ``ForeignSchema``).
 _COLUMNS = {
     "scores": {"path", "model", "size", "mtime_ns", "mean", "sd", "dist", "width", "height",
-               "error", "updated"},
+               "error", "updated"},  # version 1 (dropped on upgrade)
+    "photo_scores": {"path", "model", "size", "mtime_ns", "mean", "sd", "dist", "width",
+                     "height", "error", "updated", "score", "reasons"},
     "embeddings": {"path", "model", "size", "mtime_ns", "vec", "captured"},
 }
 
@@ -253,11 +255,16 @@ class ScoreCache:
         """Stop using the cache for the rest of this run after ``exc``; warn once."""
         if self.bypassed is None:
             if is_corrupt(exc) and not is_busy(exc) and self._fails_integrity_check():
-                self.bypassed = f"damaged ({exc})"
                 self._conn.close()
-                with contextlib.suppress(OSError):
+                try:
                     self._set_aside(exc)
-                self._conn = sqlite3.connect(":memory:")  # close() stays valid
+                    # What the warning promises: a new cache, from this run on (the photos
+                    # scored from here are not scored again next time).
+                    self._conn = self._open()
+                    return
+                except (OSError, sqlite3.Error, ForeignSchema):
+                    self.bypassed = f"damaged ({exc})"
+                    self._conn = sqlite3.connect(":memory:")  # close() stays valid
                 return
             if is_busy(exc):
                 why = f"busy (locked by another process for over {self.wait_s:g} s)"

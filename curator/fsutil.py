@@ -12,13 +12,19 @@ from typing import IO
 
 log = logging.getLogger(__name__)
 
+#: Bytes of the target's name kept in its temp file's name ("." + these + "." + 8 + ".tmp").
+TEMP_STEM_BYTES = 240
+
 
 @contextlib.contextmanager
 def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> Iterator[IO]:
     """Yield a temp file beside ``path``; on success fsync it and ``os.replace`` it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The temp name starts with the target's (whose file it is stays readable) but is cut to
+    # fit 255 bytes with mkstemp's 8 random characters and ".tmp" (a 250-byte target is fine).
+    stem = os.fsdecode(os.fsencode(path.name)[:TEMP_STEM_BYTES])
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private (0600); give it the mode a normal write would have.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())

@@ -78,17 +78,43 @@ def sidecar_candidates(photo: Path) -> tuple[Path, Path]:
     return photo.with_name(photo.name + ".xmp"), photo.with_suffix(".xmp")
 
 
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that says False for a name the file system cannot hold (a 252-byte
+    photo name plus ``.xmp`` is over the 255-byte limit: ENAMETOOLONG), not raise."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _fits(path: Path) -> bool:
+    """Whether ``path``'s last component fits its folder's name limit (255 bytes if unknown)."""
+    try:
+        name_max = int(os.pathconf(path.parent, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        name_max = 255
+    return len(os.fsencode(path.name)) <= name_max
+
+
 def existing_sidecar(photo: Path) -> Path | None:
     """The photo's sidecar if it has one (either naming), else None."""
     for p in sidecar_candidates(photo):
-        if p.is_file():
+        if _is_file(p):
             return p
     return None
 
 
 def sidecar_path(photo: Path) -> Path:
-    """Where Curator writes: the existing sidecar, else ``name.ext.xmp``."""
-    return existing_sidecar(photo) or sidecar_candidates(photo)[0]
+    """Where Curator writes: the existing sidecar, else ``name.ext.xmp`` -- or ``name.xmp``
+    when the photo's name is too long for ``name.ext.xmp`` to fit the file system.  Raises
+    ``SidecarError`` when neither name fits."""
+    found = existing_sidecar(photo)
+    if found is not None:
+        return found
+    for p in sidecar_candidates(photo):
+        if _fits(p):
+            return p
+    raise SidecarError(f"the name of {photo.name!r} is too long for a sidecar beside it")
 
 
 def _pyexiv2() -> object:
@@ -154,7 +180,7 @@ def update_sidecar(photo: Path, fields: dict[str, str | None],
     target = sidecar_path(photo)
     with _lock:
         pyexiv2 = _pyexiv2()
-        old = target.read_bytes() if target.is_file() else _EMPTY_PACKET
+        old = target.read_bytes() if _is_file(target) else _EMPTY_PACKET
         try:
             img = pyexiv2.ImageData(old)  # type: ignore[attr-defined]
         except Exception as exc:
@@ -192,15 +218,20 @@ def score_fields(score: float, stars: int, model_digest: str) -> dict[str, str |
 
 
 def copy_sidecar(src_photo: Path, dest_photo: Path) -> Path | None:
-    """Copy ``src_photo``'s sidecar (if any) to ``dest_photo.ext.xmp``; returns it or None.
+    """Copy ``src_photo``'s sidecar (if any) beside ``dest_photo`` (``sidecar_path``'s name);
+    returns it or None.
 
     Used by export, so a copy carries the original's keywords and ratings.  Never overwrites.
     """
     src = existing_sidecar(src_photo)
     if src is None:
         return None
-    dest = sidecar_candidates(dest_photo)[0]
-    if dest.exists():
+    try:
+        dest = sidecar_path(dest_photo)
+    except SidecarError as exc:
+        log.warning("%s: its sidecar was not copied", exc)
+        return None
+    if _is_file(dest):
         return dest
     data = src.read_bytes()
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -325,8 +325,9 @@ def test_cache_damaged_inside_is_set_aside_when_found(
         cache.close()
     aside = [n for n in os.listdir(d) if ".corrupt-" in n]
     assert len(aside) == 1 and aside[0] in caplog.text and len(caplog.records) == 1
-    with ScoreCache.in_dir(d) as fresh:
-        assert fresh.count() == 0
+    with ScoreCache.in_dir(d) as fresh:  # the new cache took over in that same run
+        assert fresh.count() == 1
+        assert set(fresh.get_many(keys[:1], "m")) == {keys[0]}
 
 
 def test_cache_location_read_only_or_missing(
@@ -863,13 +864,16 @@ def test_messages_empty_folder_bad_model_nothing_exported(
     assert kept.is_dir(), "a folder the user made is never removed"
 
 
+@pytest.mark.parametrize("table", ["scores", "photo_scores", "embeddings"])
 def test_cache_with_a_foreign_schema_is_set_aside_once(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, table: str
 ) -> None:
+    """Any of Curator's table names holding someone else's columns (``photo_scores`` was
+    missed: the file got WAL and new tables, and a warning on every run)."""
     path = tmp_path / "scores.sqlite3"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE scores(x)")
-    conn.execute("INSERT INTO scores VALUES (1)")
+    conn.execute(f"CREATE TABLE {table}(a, b)")
+    conn.execute(f"INSERT INTO {table} VALUES (1, 2)")
     conn.commit()
     conn.close()
     foreign = path.read_bytes()
