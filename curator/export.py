@@ -124,6 +124,9 @@ def check_destination(dest_dir: Path, scanned_root: Path | None = None) -> str |
     shown = path_text(dest_dir)
     if dest_dir.exists() and not dest_dir.is_dir():
         raise ExportError(f"destination {shown} is a file, not a folder")
+    if dest_dir.is_symlink() and not dest_dir.exists():
+        target = path_text(Path(os.readlink(dest_dir)))
+        raise ExportError(f"destination {shown} is a link to {target}, which does not exist")
     note = None
     if scanned_root is not None:
         same, inside = _same_or_inside(dest_dir, scanned_root)

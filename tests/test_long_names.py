@@ -74,3 +74,14 @@ def test_cli_score_and_export_xmp_with_a_long_name(tmp_path: Path) -> None:
          "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=300)
     assert score.returncode == 0 and "not written" not in score.stderr, score.stderr
     assert (src / "ok.jpg.xmp").is_file() and (src / ("b" * 248 + ".xmp")).is_file()
+
+
+def test_export_to_a_dangling_link_says_so(tmp_path: Path) -> None:
+    """Was 'cannot create dangling: File exists' (a misleading reason)."""
+    from curator.export import ExportError, check_destination
+
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(ExportError, match="is a link to .*gone, which does not exist"):
+        check_destination(link)
+    assert not (tmp_path / "gone").exists()
