@@ -119,11 +119,14 @@ def _for_profile(im: Image.Image, icc: bytes) -> tuple[Image.Image, Image.Image 
 
     Grey+alpha, palette, 1-bit, 16/32-bit grey and the like have no LittleCMS mode: they go
     through L (a grey profile) or RGB/RGBA (an RGB profile) first, the way ``_to_rgb``
-    shows them, so their profile applies like it does for their 8-bit RGB/L twin.
+    shows them, so their profile applies like it does for their 8-bit RGB/L twin.  An 8-bit
+    grey (L) image whose profile is RGB (sRGB, ProPhoto …) is brought to RGB the same way,
+    so a grey JPEG scores like its 16-bit grey PNG twin with the same profile.
     """
-    if im.mode in _CMS_MODES:
-        return im, None
     grey_profile = icc[16:20] == b"GRAY"
+    rgb_profile = icc[16:20] == b"RGB "
+    if im.mode in _CMS_MODES and not (im.mode == "L" and rgb_profile):
+        return im, None
     alpha = None
     if im.mode in _HIGH_BIT_GREY:
         base = _to_rgb(im).convert("L")
@@ -145,10 +148,10 @@ def to_srgb(im: Image.Image, path: Path | None = None) -> Image.Image:
     """``im`` converted from its embedded ICC profile to sRGB (unchanged when it has none).
 
     Modes RGB, RGBA, CMYK and L are converted (CMYK and L to RGB); every other mode (LA,
-    P, 1, I;16 …) is first brought to L or RGB(A) to match the profile (``_for_profile``),
-    so its profile is applied too, and any alpha is kept (the result is then RGBA).  A
-    profile LittleCMS cannot use is logged with the file name and ignored: the pixels are
-    then taken as sRGB.
+    P, 1, I;16 …), and L with an RGB profile, is first brought to L or RGB(A) to match the
+    profile (``_for_profile``), so its profile is applied too, and any alpha is kept (the
+    result is then RGBA).  A profile LittleCMS cannot use is logged with the file name and
+    ignored: the pixels are then taken as sRGB.
     """
     icc = im.info.get("icc_profile")
     if not icc:

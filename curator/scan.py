@@ -8,7 +8,9 @@ What a scan includes (README "What a scan includes"):
 * every file with an extension Pillow (with pillow-heif) registers for a format it can open
   (``Image.registered_extensions()``), trailing spaces after the extension ignored;
 * symlinked folders and files are followed; each real folder is visited once (no loops), and
-  each real file is scored once (a second name of it is listed as "same file as …");
+  each real file is scored once (a second name of it is listed as "same file as …"); a
+  folder reached through a link is also judged by its real path, so a link of any name to
+  one of the folders below is skipped with that folder's reason;
 * never: NAS/OS thumbnail and trash folders (``THUMBNAIL_DIRS``), application preview caches
   (``*.lrdata``), a Photos library outside its ``originals/``, AppleDouble ``._*`` files,
   hidden files and folders, and Curator's own export folders (a sub-folder holding
@@ -175,6 +177,10 @@ def _os_reason(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
+#: Why a hidden folder is not scanned (reached by its own name; a link to it is followed).
+HIDDEN_REASON = "inside a hidden folder"
+
+
 def _dir_reason(parent: Path, path: Path, name: str) -> str | None:
     """Why a sub-folder is not scanned; None when it is.  Never raises (probes may fail)."""
     low = name.lower()
@@ -183,7 +189,7 @@ def _dir_reason(parent: Path, path: Path, name: str) -> str | None:
     if low.endswith(THUMBNAIL_DIR_SUFFIXES):
         return f"inside an application's preview cache ({name})"
     if name.startswith("."):
-        return f"inside a hidden folder ({name})"
+        return f"{HIDDEN_REASON} ({name})"
     if parent.name.lower().endswith(PHOTOS_LIBRARY_SUFFIXES) and low not in \
             PHOTOS_LIBRARY_ORIGINALS:
         return (f"inside a Photos library's previews/database ({parent.name}/{name}; only "
@@ -195,6 +201,63 @@ def _dir_reason(parent: Path, path: Path, name: str) -> str | None:
     if marker:
         return f"inside a Curator export folder ({name}, has {EXPORT_MARKER})"
     return None
+
+
+def _real_path_reason(real_root: str, real: str) -> str | None:
+    """Why a folder is not scanned, judged by its real path ``real`` (links resolved).
+
+    Each folder of ``real`` below the part it shares with the scanned root's real path is
+    judged like a sub-folder reached by its own name (``_dir_reason``), so a link called
+    ``thumbs`` that resolves to ``…/@eaDir`` (or into one, or to a ``*.lrdata``, a Photos
+    library's ``resources``, a Curator export folder …) gets the reason that folder gets.
+    The root's own ancestors are never judged: scanning ``~/.photos/shoot`` stays allowed,
+    and neither is a plain hidden folder: a link named ``phone`` to ``~/.var/…/Pictures`` was
+    made to be scanned.
+    """
+    try:
+        base = os.path.commonpath([real_root, real])
+    except ValueError:  # another drive (Windows): judge the whole path below its anchor
+        base = Path(real).anchor
+    parent = Path(base)
+    for name in Path(os.path.relpath(real, base)).parts:
+        if name in (os.curdir, os.pardir):
+            continue
+        path = parent / name
+        reason = _dir_reason(parent, path, name)
+        if reason is not None and not reason.startswith(HIDDEN_REASON):
+            return reason  # a plain hidden folder linked in by name is wanted: followed
+        parent = path
+    return None
+
+
+def _linked_dir_reason(root: Path, real_root: str, here: Path, real_here: str,
+                       name: str) -> str | None:
+    """Why sub-folder ``name`` of ``here`` is not scanned when a symlink leads to it.
+
+    None when no link is on the way from ``root`` (its name was already judged) or when its
+    real path is of no skipped kind.  Never raises.
+    """
+    path = here / name
+    try:
+        real = os.path.realpath(path) if os.path.islink(path) else os.path.join(real_here, name)
+        plain = os.path.join(real_root, os.path.relpath(path, root))
+    except (OSError, ValueError):
+        return None
+    if os.path.normcase(real) == os.path.normcase(plain):
+        return None
+    reason = _real_path_reason(real_root, real)
+    if reason is not None:
+        log.info("%s: resolves to %s, not scanned (%s)", path_text(path), path_text(real),
+                 reason)
+    return reason
+
+
+def _real(path: Path) -> str:
+    """``path`` with every symlink resolved (``path`` itself when that fails)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return str(path)
 
 
 def _image_like_under(folder: Path) -> list[Path]:
@@ -255,6 +318,7 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
             f"cannot open folder {path_text(root)}: {_os_reason(exc)}") from exc
     result = ScanResult()
     seen: set[tuple[int, int]] = set()
+    real_root = _real(root)
 
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
@@ -275,8 +339,12 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
             continue
         seen.add((st.st_dev, st.st_ino))
         keep = []
+        real_here = _real(here) if recursive else dirpath
         for d in sorted(dirnames):
-            reason = _dir_reason(here, here / d, d) if recursive else None
+            reason = None
+            if recursive:  # by its real path if a link leads to it, then by its name here
+                reason = _linked_dir_reason(root, real_root, here, real_here, d) or \
+                    _dir_reason(here, here / d, d)
             if reason is None:
                 keep.append(d)
             else:

@@ -82,6 +82,6 @@ def test_export_to_a_dangling_link_says_so(tmp_path: Path) -> None:
 
     link = tmp_path / "dangling"
     link.symlink_to(tmp_path / "gone")
-    with pytest.raises(ExportError, match="is a link to .*gone, which does not exist"):
+    with pytest.raises(ExportError, match=r"is a link to .*gone, which does not exist"):
         check_destination(link)
     assert not (tmp_path / "gone").exists()
