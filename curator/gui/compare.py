@@ -42,6 +42,7 @@ from curator.gui.models import PhotoItem
 from curator.gui.scoredisplay import format_score
 from curator.gui.worker import to_qimage
 from curator.loader import open_rgb
+from curator.names import path_text
 from curator.reasons import REASONS
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def caption_html(it: PhotoItem, colours: dict[str, QColor]) -> str:
             Flag.REJECT: f" · <b style='color:{colours['rejected'].name()}'>rejected</b>"
             }.get(v.flag, "")
     stars = f" · {'★' * v.stars}" if v.stars else ""
-    name = html.escape(it.path.name)
+    name = html.escape(path_text(it.path.name))
     if it.score is not None:
         head = f"<b>{name}</b> — score {format_score(it.score)} / 100, rank {it.rank}"
     else:
@@ -105,9 +106,9 @@ class _DecodeJob(QRunnable):
         try:
             im, _ = open_rgb(self.path, DECODE_SIZE)
             im.thumbnail((DECODE_SIZE, DECODE_SIZE))
-            self.signals.loaded.emit(self.side, str(self.path), to_qimage(im))
+            self.signals.loaded.emit(self.side, path_text(self.path), to_qimage(im))
         except Exception as exc:
-            self.signals.failed.emit(self.side, str(self.path), str(exc))
+            self.signals.failed.emit(self.side, path_text(self.path), str(exc))
 
 
 class _SyncView(QGraphicsView):
@@ -160,7 +161,7 @@ class CompareDialog(QDialog):
     # -- content --------------------------------------------------------------------------------
     def show_pair(self, left: PhotoItem, right: PhotoItem) -> None:
         self.items = [left, right]
-        self.setWindowTitle(f"Compare — {left.path.name} · {right.path.name}")
+        self.setWindowTitle(f"Compare — {path_text(left.path.name)} · {path_text(right.path.name)}")
         for side, it in enumerate(self.items):
             assert it is not None
             self.views[side].pix.setPixmap(QPixmap())
@@ -180,7 +181,7 @@ class CompareDialog(QDialog):
     @Slot(int, str, QImage)
     def _loaded(self, side: int, path: str, image: QImage) -> None:
         it = self.items[side]
-        if it is None or str(it.path) != path:
+        if it is None or path_text(it.path) != path:
             return  # the pair changed meanwhile
         view = self.views[side]
         view.pix.setPixmap(QPixmap.fromImage(image))
@@ -193,7 +194,7 @@ class CompareDialog(QDialog):
     @Slot(int, str, str)
     def _failed(self, side: int, path: str, reason: str) -> None:
         it = self.items[side]
-        if it is not None and str(it.path) == path:
+        if it is not None and path_text(it.path) == path:
             self.captions[side].setText(f"<b>{it.path.name}</b>: cannot show ({reason})")
 
     # -- zoom -----------------------------------------------------------------------------------

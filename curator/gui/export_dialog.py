@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from PySide6.QtWidgets import (
 
 from curator.gui.dialogs import open_in_file_manager, path_row
 from curator.gui.scoredisplay import configure_min_spin, format_score
+from curator.gui.settings import path_setting, setting_path
+from curator.names import display_text, path_text
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +52,21 @@ def default_export_dir(folder: Path) -> Path:
 
 
 def _settings_key(folder: Path) -> str:
-    return "export_dir/" + hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:16]
+    # The path's bytes (the same as its UTF-8 text for every UTF-8 name): a name that is not
+    # UTF-8 cannot be ``str.encode``d.
+    return "export_dir/" + hashlib.sha1(os.fsencode(Path(folder).resolve())).hexdigest()[:16]
 
 
 def remembered_export_dir(settings: QSettings, folder: Path) -> Path:
     """The destination last used for ``folder``, else the default; never inside ``folder``."""
-    saved = settings.value(_settings_key(folder))
-    if saved:
-        dest = Path(str(saved))
-        if not is_inside(dest, folder):
-            return dest
+    dest = setting_path(settings.value(_settings_key(folder)))
+    if dest is not None and not is_inside(dest, folder):
+        return dest
     return default_export_dir(folder)
 
 
 def remember_export_dir(settings: QSettings, folder: Path, dest: Path) -> None:
-    settings.setValue(_settings_key(folder), str(Path(dest).expanduser().resolve()))
+    settings.setValue(_settings_key(folder), path_setting(Path(dest).expanduser().resolve()))
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,10 @@ class ExportDialog(QDialog):
         if filter_min is not None:
             form.addRow(QLabel(f"The grid shows only photos scoring {format_score(filter_min)} "
                                "or more; the export follows that filter unless you untick it."))
-        self.dest = QLineEdit(str(dest))
+        # The field shows a name that is not UTF-8 as \xNN (a QString would drop the byte);
+        # left unedited, the real path is used (``chosen_dest``).
+        self._given_dest = Path(dest)
+        self.dest = QLineEdit(path_text(dest))
         form.addRow("Copy to folder:", path_row(self.dest, self._browse))
         self.prefix = QCheckBox("Put the rank in front of each name (01 pizza.jpg, 02 …) so "
                                 "a file manager lists them best first")
@@ -157,12 +163,20 @@ class ExportDialog(QDialog):
         if d:
             self.dest.setText(d)
 
-    def problem(self) -> str | None:
-        """Why the chosen destination cannot be used, in the dialog's words; None if fine."""
+    def chosen_dest(self) -> Path | None:
+        """The destination in the field: the path given, unless the owner changed the text."""
         text = self.dest.text().strip()
         if not text:
+            return None
+        if text == path_text(self._given_dest).strip():
+            return self._given_dest.expanduser()
+        return Path(text).expanduser()
+
+    def problem(self) -> str | None:
+        """Why the chosen destination cannot be used, in the dialog's words; None if fine."""
+        dest = self.chosen_dest()
+        if dest is None:
             return "Choose a folder to copy the photos to."
-        dest = Path(text).expanduser()
         if not dest.is_absolute():
             return "Give the full path of the folder to copy to (or use Choose…)."
         if is_inside(dest, self.folder):
@@ -189,7 +203,7 @@ class ExportDialog(QDialog):
     def values(self) -> ExportChoice:
         return ExportChoice(
             top=self.count.value(),
-            dest=Path(self.dest.text().strip()).expanduser().resolve(),
+            dest=(self.chosen_dest() or Path()).resolve(),
             min_score=round(self.min_score.value(), 2) if self.use_min.isChecked() else None,
             rank_prefix=self.prefix.isChecked(),
             selected_only=self.selected.isChecked(),
@@ -200,9 +214,9 @@ def export_summary(copied: int, requested: int, dest: Path, min_score: float | N
                    unreadable: int) -> str:
     """The result in plain words: what was copied, what was left out, and where."""
     if copied:
-        lines = [f"Copied {copied} photo(s) to {dest}."]
+        lines = [f"Copied {copied} photo(s) to {display_text(dest)}."]
     else:
-        lines = [f"Nothing was copied to {dest}."]
+        lines = [f"Nothing was copied to {display_text(dest)}."]
     if copied < requested:
         why = (f"only {copied} scored {format_score(min_score)} or more"
                if min_score is not None else f"only {copied} photo(s) were available")

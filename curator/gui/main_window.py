@@ -56,9 +56,10 @@ from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Role
 from curator.gui.preview import PreviewDialog
 from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
 from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin, passes
-from curator.gui.settings import ViewState, load_view, save_view
+from curator.gui.settings import ViewState, load_view, path_setting, save_view, setting_path
 from curator.gui.skipped import SkippedButton
 from curator.gui.worker import Generation, ScoreWorker
+from curator.names import display_text
 from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError
 from curator.preprocess import Preprocess
 from curator.progress import format_eta
@@ -97,8 +98,8 @@ class _ExportWorker(QObject):
     #: The folder being shown (set from the GUI thread before each export): never export into it.
     scanned_root: Path | None = None
 
-    @Slot(list, str, int, object, bool)
-    def run(self, ranked: list[PhotoScore], dest: str, top: int, min_score: float | None,
+    @Slot(list, object, int, object, bool)
+    def run(self, ranked: list[PhotoScore], dest: Path, top: int, min_score: float | None,
             rank_prefix: bool) -> None:
         from curator.export import ExportError, export_top
 
@@ -116,9 +117,11 @@ class _ExportWorker(QObject):
 class MainWindow(QMainWindow):
     """A thin layer over the core: every slow step runs in a worker thread."""
 
-    start_job = Signal(int, str, str)
+    #: Paths cross threads as ``Path`` objects, never ``str``: a QString drops the bytes of
+    #: a name that is not UTF-8 (``root\xe9``), so the worker got another folder.
+    start_job = Signal(int, object, object)  # generation, folder, model path
     preload_model = Signal(str)
-    start_export = Signal(list, str, int, object, bool)
+    start_export = Signal(list, object, int, object, bool)  # ranked, dest Path, …
     rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
@@ -342,7 +345,7 @@ class MainWindow(QMainWindow):
 
     # -- opening and scoring ------------------------------------------------------------------
     def choose_folder(self) -> None:
-        start = str(self.folder) if self.folder else str(Path.home())
+        start = str(self.folder) if self.folder else str(Path.home())  # a hint only
         d = QFileDialog.getExistingDirectory(self, "Open folder of photos", start)
         if d:
             self.open_folder(Path(d))
@@ -351,11 +354,11 @@ class MainWindow(QMainWindow):
         """Show ``folder`` and score it; cancels whatever was running."""
         folder = Path(folder).expanduser().resolve()  # absolute: recent list, URLs, export
         if not folder.is_dir():
-            QMessageBox.warning(self, "Curator", f"Not a folder:\n{folder}")
+            QMessageBox.warning(self, "Curator", f"Not a folder:\n{display_text(folder)}")
             return
         self.folder = folder
-        self.setWindowTitle(f"Curator — {folder.name}")
-        self.settings.setValue("last_folder", str(folder))
+        self.setWindowTitle(f"Curator — {display_text(folder.name)}")
+        self.settings.setValue("last_folder", path_setting(folder))
         self._remember_recent(folder)
         self.rescore()
 
@@ -376,10 +379,10 @@ class MainWindow(QMainWindow):
         self.cancel_btn.setVisible(True)
         self.resume_btn.setVisible(False)
         self.view.set_empty_text("")
-        self.status_label.setText(f"Looking for photos in {self.folder}…")
+        self.status_label.setText(f"Looking for photos in {display_text(self.folder)}…")
         self.worker.thumb_px = self._wanted_thumb_px()
         self._thumb_made = self.worker.thumb_px
-        self.start_job.emit(self.current_gen, str(self.folder), str(self.model_path))
+        self.start_job.emit(self.current_gen, self.folder, self.model_path)
 
     def cancel(self) -> None:
         """Stop scoring; what was scored stays, and Resume scores the rest."""
@@ -497,8 +500,8 @@ class MainWindow(QMainWindow):
         if self.folder is None:
             empty = "Open a folder of food photos (Ctrl+O) or drop one here."
         elif total == 0 and not self.scoring:
-            empty = (f"No photos in {self.folder}.\n\nCurator opens {openable_kinds()} "
-                     "files, in this folder and the folders inside it.")
+            empty = (f"No photos in {display_text(self.folder)}.\n\nCurator opens "
+                     f"{openable_kinds()} files, in this folder and the folders inside it.")
         elif shown == 0 and minimum is not None:
             scores = [it.score for it in self.model.items() if it.score is not None]
             best = f" The best here scores {format_score(max(scores))}." if scores else ""
@@ -660,7 +663,7 @@ class MainWindow(QMainWindow):
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
             ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
-        self.start_export.emit(ranked, str(dest), top, None, rank_prefix)
+        self.start_export.emit(ranked, Path(dest), top, None, rank_prefix)
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:
@@ -814,17 +817,20 @@ class MainWindow(QMainWindow):
     # -- recent folders, drag and drop, closing --------------------------------------------------
     def _remember_recent(self, folder: Path) -> None:
         recent = [str(folder)] + [r for r in self._recent() if r != str(folder)]
-        self.settings.setValue("recent_folders", recent[:MAX_RECENT])
+        self.settings.setValue("recent_folders",
+                               [path_setting(r) for r in recent[:MAX_RECENT]])
         self._refresh_recent()
 
     def _recent(self) -> list[str]:
-        """Remembered folders, absolute only (older relative entries are dropped), no repeats."""
+        """Remembered folders as Python path strings (``str(Path)``, a name that is not UTF-8
+        included), absolute only (older relative entries are dropped), no repeats."""
         value = self.settings.value("recent_folders") or []
         items = [value] if isinstance(value, str) else [str(v) for v in value]
         out: list[str] = []
-        for r in items:
-            if Path(r).is_absolute() and r not in out:
-                out.append(r)
+        for stored in items:
+            path = setting_path(stored)
+            if path is not None and path.is_absolute() and str(path) not in out:
+                out.append(str(path))
         return out
 
     def clear_recent(self) -> None:
@@ -834,10 +840,10 @@ class MainWindow(QMainWindow):
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         recent = self._recent()
-        for r in recent:
-            act = self.recent_menu.addAction(r)
+        for r in recent:  # the menu shows the name readably; the lambda keeps the real path
+            act = self.recent_menu.addAction(display_text(r))
             if not Path(r).is_dir():
-                act.setText(f"{r} (not found)")
+                act.setText(f"{display_text(r)} (not found)")
                 act.setEnabled(False)
             act.triggered.connect(lambda _=False, r=r: self.open_folder(Path(r)))
         if recent:
@@ -875,9 +881,9 @@ def startup_folder(arg: Path | None, settings: QSettings) -> Path:
     """The folder to open: the argument, else the last one, else the bundled samples."""
     if arg is not None:
         return arg
-    last = settings.value("last_folder")
-    if last and Path(str(last)).is_dir():
-        return Path(str(last))
+    last = setting_path(settings.value("last_folder"))
+    if last is not None and last.is_dir():
+        return last
     return SAMPLES_DIR
 
 

@@ -25,6 +25,7 @@ from curator.culling import Verdict, score_percent
 from curator.groups import group_photos
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
+from curator.names import display_text
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
@@ -107,12 +108,14 @@ class ScoreWorker(QObject):
         except Exception as exc:  # the real job will report it
             log.warning("could not preload %s: %s", model_path, exc)
 
-    @Slot(int, str, str)
-    def run(self, gen: int, folder: str, model_path: str) -> None:
+    @Slot(int, object, object)
+    def run(self, gen: int, folder: Path | str, model_path: Path | str) -> None:
+        """Scan and score ``folder``: ``Path`` objects, since a Qt ``str`` would lose the
+        bytes of a name that is not UTF-8."""
         try:
             self._run(gen, Path(folder), Path(model_path))
         except Exception as exc:  # reported to the window, never a silent thread death
-            log.exception("scoring %s failed", folder)
+            log.exception("scoring %s failed", display_text(folder))
             self.failed.emit(gen, str(exc))
 
     def _run(self, gen: int, folder: Path, model_path: Path) -> None:
