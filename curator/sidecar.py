@@ -106,15 +106,30 @@ def existing_sidecar(photo: Path) -> Path | None:
 
 def sidecar_path(photo: Path) -> Path:
     """Where Curator writes: the existing sidecar, else ``name.ext.xmp`` -- or ``name.xmp``
-    when the photo's name is too long for ``name.ext.xmp`` to fit the file system.  Raises
-    ``SidecarError`` when neither name fits."""
+    when the photo's name is too long for ``name.ext.xmp`` to fit the file system and no other
+    file shares its stem.  Raises ``SidecarError`` when neither can be used."""
     found = existing_sidecar(photo)
     if found is not None:
         return found
-    for p in sidecar_candidates(photo):
-        if _fits(p):
-            return p
-    raise SidecarError(f"the name of {photo.name!r} is too long for a sidecar beside it")
+    own, short = sidecar_candidates(photo)
+    if _fits(own):
+        return own
+    if _fits(short) and not _stem_shared(photo):
+        return short
+    raise SidecarError(f"the name of {photo.name!r} is too long for a sidecar of its own "
+                       "beside it")
+
+
+def _stem_shared(photo: Path) -> bool:
+    """Whether another file beside ``photo`` has its stem (``dish.jpg`` and ``dish.png``):
+    then ``dish.xmp`` would be both photos' sidecar, and one's verdict the other's."""
+    stem = photo.stem + "."
+    try:
+        with os.scandir(photo.parent) as it:
+            return any(e.name.startswith(stem) and e.name != photo.name
+                       and not e.name.lower().endswith(".xmp") for e in it)
+    except OSError:
+        return True  # cannot tell: do not risk sharing
 
 
 def _pyexiv2() -> object:

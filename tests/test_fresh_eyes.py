@@ -309,6 +309,8 @@ def test_look_closer_details_in_plain_words(tmp_path: Path) -> None:
     low = PhotoItem(tmp_path / "b.jpg", score=3.0, percent=True, reasons=())
     assert "nothing to flag" not in preview_html(low)
     assert "what the photo shows" in preview_html(low)
+    zero = PhotoItem(tmp_path / "z.jpg", score=0.0, percent=True, reasons=())
+    assert "what the photo shows" in preview_html(zero)  # 0.0 is a score, not "none"
     high = PhotoItem(tmp_path / "c.jpg", score=91.0, percent=True, reasons=())
     assert "nothing to flag" in preview_html(high)
 

@@ -46,6 +46,18 @@ def test_sidecar_of_a_long_name_falls_back_to_name_xmp(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == sorted([LONG, written.name])
 
 
+def test_two_long_names_sharing_a_stem_never_share_a_sidecar(tmp_path: Path) -> None:
+    """``e…e.jpg`` and ``e…e.png`` (251-byte stem) would both fall back to ``e…e.xmp``: one
+    photo's score or verdict would overwrite the other's.  Neither gets a sidecar instead."""
+    jpg = make_jpeg(tmp_path / ("e" * 251 + ".jpg"))
+    png = tmp_path / ("e" * 251 + ".png")
+    png.write_bytes(jpg.read_bytes())
+    for photo in (jpg, png):
+        with pytest.raises(SidecarError, match="of its own"):
+            update_sidecar(photo, verdict_fields(1, 5))
+    assert not list(tmp_path.glob("*.xmp"))
+
+
 def test_no_sidecar_name_fits_is_a_sidecar_error(tmp_path: Path) -> None:
     photo = tmp_path / ("d" * 250 + ".jpeg")  # 255 bytes: only "d" * 250 + ".xmp" fits
     make_jpeg(photo)

@@ -115,7 +115,7 @@ def preview_html(item: PhotoItem) -> str:
                "this model file has no calibrated score: its AVA mean, mapped to 0–100")
     why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
            if item.reasons
-           else f"<li>{NO_REASON if (item.score or 100) >= 50 else NO_FLAW_LOW}</li>")
+           else f"<li>{NO_REASON if item.score is None or item.score >= 50 else NO_FLAW_LOW}</li>")
     return (f"<h2>Score {format_score(item.score or 0)} / 100</h2>rank {item.rank}<br>"
             f"<i>{meaning}</i><br><b>Why not higher:</b><ul>{why}</ul>{ava}")
 
