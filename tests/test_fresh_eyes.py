@@ -359,3 +359,26 @@ def test_look_closer_details_keep_their_height(qtbot: Any, tmp_path: Path) -> No
     label = dlg.details
     assert label.height() >= label.heightForWidth(label.width()) - 2, (
         label.height(), label.heightForWidth(label.width()))
+
+
+# -- 14. a personal model learned with another scoring model: the owner is told, not just a log --
+def test_personal_model_of_another_scoring_model_is_announced(
+        qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    from curator.groups import EMBED_DIM
+    from curator.personal import PersonalModel
+
+    n = EMBED_DIM + 1
+    pm = PersonalModel(np.zeros(n), 0.0, np.zeros(n), np.ones(n), "an-older-model-digest", {})
+    path = tmp_path / "personal.json"
+    path.write_text(json.dumps(pm.to_dict()))
+    window.worker.personal_path = path
+    folder = tmp_path / "photos"
+    make_jpeg(folder / "a.jpg")
+    with qtbot.waitSignal(window.noticed, timeout=TIMEOUT) as said:
+        open_and_wait(qtbot, window, folder)
+    assert "Learn From My Choices again" in said.args[0]
+    assert "Learn From My Choices again" in window.statusBar().currentMessage()

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
     rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
+    noticed = Signal(str)  # a worker's notice, as shown in the status bar
     scoring_finished = Signal(bool)  # cancelled
     export_finished = Signal(bool)  # ok
 
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self.worker.failed.connect(self._failed)
         self.worker.dates.connect(self._dates)
         self.worker.model_loading.connect(self._model_loads)
+        self.worker.notice.connect(self._notice)
         self.rethumb.connect(self.worker.rethumb)
         self._thread.start()
         self.preload_model.emit(str(self.model_path))  # torch + model load while idle
@@ -419,6 +421,12 @@ class MainWindow(QMainWindow):
         self.bar.setRange(0, max(1, len(photos)))
         self.status_label.setText(f"{len(photos)} photos found; scoring…")
         self._update_counts()
+
+    @Slot(int, str)
+    def _notice(self, gen: int, message: str) -> None:
+        if gen == self.current_gen:
+            self.statusBar().showMessage(message, 20000)
+            self.noticed.emit(message)
 
     @Slot(int)
     def _model_loads(self, gen: int) -> None:

@@ -78,6 +78,8 @@ class ScoreWorker(QObject):
     grouped = Signal(int, object)
     finished = Signal(int, bool)  # generation, cancelled
     failed = Signal(int, str)  # generation, message
+    #: Something the owner should know that does not stop scoring (shown in the status bar).
+    notice = Signal(int, str)  # generation, message
 
     def __init__(self, generation: Generation, cache_dir: Path | None = None) -> None:
         super().__init__()
@@ -165,6 +167,10 @@ class ScoreWorker(QObject):
         cached_paths: list[Path] = []
         scored: list[PhotoScore] = []
         personal = self._personal(scorer.digest)
+        if personal is None and self.personal_path is not None:
+            self.notice.emit(gen, "Your personal model is not used: it was learned with another "
+                                  "version of the scoring model. Run Model ▸ Learn From My "
+                                  "Choices again to rank with your choices.")
         try:
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
