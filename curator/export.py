@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
+from curator.fsutil import name_max as fs_name_max
 from curator.names import CsvLines, csv_cell, path_text
 from curator.score import PhotoScore
 
@@ -189,13 +190,6 @@ def select_top(
     return picks[: max(0, top)]
 
 
-def _name_max(dest_dir: Path) -> int:
-    try:
-        return int(os.pathconf(dest_dir, "PC_NAME_MAX"))
-    except (OSError, ValueError, AttributeError):
-        return 255
-
-
 def free_name(dest_dir: Path, name: str, attempt: int, name_max: int = 255) -> Path:
     """``name`` for attempt 1, then ``stem (2).ext``, ``stem (3).ext`` …
 
@@ -220,7 +214,7 @@ def copy_no_overwrite(src: Path, dest_dir: Path, name: str | None = None) -> Pat
     Returns the path used.
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
-    name_max = _name_max(dest_dir)
+    name_max = fs_name_max(dest_dir)
     fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
     os.close(fd)
     try:

@@ -39,6 +39,14 @@ def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> I
         raise
 
 
+def name_max(folder: Path) -> int:
+    """The longest file name, in bytes, ``folder``'s file system takes (255 if it won't say)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
 def _default_mode() -> int:
     """0666 less the process umask (read without changing it, via /proc when possible)."""
     try:

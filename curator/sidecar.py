@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from curator.fsutil import atomic_write_bytes
+from curator.fsutil import atomic_write_bytes, name_max
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,8 @@ def _is_file(path: Path) -> bool:
 
 
 def _fits(path: Path) -> bool:
-    """Whether ``path``'s last component fits its folder's name limit (255 bytes if unknown)."""
-    try:
-        name_max = int(os.pathconf(path.parent, "PC_NAME_MAX"))
-    except (OSError, ValueError):
-        name_max = 255
-    return len(os.fsencode(path.name)) <= name_max
+    """Whether ``path``'s last component fits its folder's name limit (``fsutil.name_max``)."""
+    return len(os.fsencode(path.name)) <= name_max(path.parent)
 
 
 def existing_sidecar(photo: Path) -> Path | None:
