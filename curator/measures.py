@@ -82,6 +82,13 @@ def jpeg_quality(quantization: dict[int, Any] | None) -> float:
     return float(np.argmin(err) + 1)  # the first (lowest) quality on ties
 
 
+def _block_box(w: int, h: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the centre ``_BLOCK_CROP`` square blocking is read from
+    (the whole image when it is smaller)."""
+    left, top = max(0, (w - _BLOCK_CROP) // 2), max(0, (h - _BLOCK_CROP) // 2)
+    return left, top, min(w, left + _BLOCK_CROP), min(h, top + _BLOCK_CROP)
+
+
 def blockiness(y: np.ndarray) -> float:
     """JPEG blocking of a full-resolution luma image (HxW); ~1.0 when there is none.
 
@@ -94,9 +101,8 @@ def blockiness(y: np.ndarray) -> float:
     h, w = y.shape
     if h < 32 or w < 32:
         return math.nan
-    if h > _BLOCK_CROP or w > _BLOCK_CROP:
-        t, left = max(0, (h - _BLOCK_CROP) // 2), max(0, (w - _BLOCK_CROP) // 2)
-        y = y[t:t + _BLOCK_CROP, left:left + _BLOCK_CROP]
+    left, top, right, bottom = _block_box(w, h)
+    y = y[top:bottom, left:right]
     ratios = []
     for steps in (np.abs(np.diff(y, axis=1)).mean(axis=0),
                   np.abs(np.diff(y, axis=0)).mean(axis=1)):
@@ -194,9 +200,6 @@ def measure(im: Image.Image, native: bool, quantization: dict[int, Any] | None =
     if native and math.isnan(out["jpeg_quality"]):
         # A JPEG file's own table is the better evidence: at full resolution a camera JPEG
         # saved at quality 70 already shows faint blocks, which is not heavy compression.
-        w, h = im.size
-        if w > _BLOCK_CROP or h > _BLOCK_CROP:  # crop before the luma of a large photo
-            left, top = max(0, (w - _BLOCK_CROP) // 2), max(0, (h - _BLOCK_CROP) // 2)
-            im = im.crop((left, top, min(w, left + _BLOCK_CROP), min(h, top + _BLOCK_CROP)))
-        out["blockiness"] = blockiness(luma(im))
+        # Cropped before the luma, so a large photo's full-size luma is never made.
+        out["blockiness"] = blockiness(luma(im.crop(_block_box(*im.size))))
     return out
