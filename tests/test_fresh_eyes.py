@@ -381,4 +381,9 @@ def test_personal_model_of_another_scoring_model_is_announced(
     with qtbot.waitSignal(window.noticed, timeout=TIMEOUT) as said:
         open_and_wait(qtbot, window, folder)
     assert "Learn From My Choices again" in said.args[0]
+    assert "another version of the scoring model" in said.args[0]
     assert "Learn From My Choices again" in window.statusBar().currentMessage()
+    path.write_text("not a personal model")  # an unreadable file is not called "another version"
+    with qtbot.waitSignal(window.noticed, timeout=TIMEOUT) as said:
+        open_and_wait(qtbot, window, folder)
+    assert "cannot be read" in said.args[0] and "another version" not in said.args[0]

@@ -166,11 +166,10 @@ class ScoreWorker(QObject):
             self.model_loading.emit(gen)
         cached_paths: list[Path] = []
         scored: list[PhotoScore] = []
-        personal = self._personal(scorer.digest)
-        if personal is None and self.personal_path is not None:
-            self.notice.emit(gen, "Your personal model is not used: it was learned with another "
-                                  "version of the scoring model. Run Model ▸ Learn From My "
-                                  "Choices again to rank with your choices.")
+        personal, unused = self._personal(scorer.digest)
+        if unused is not None:
+            self.notice.emit(gen, f"Your personal model is not used: {unused}. Run Model ▸ "
+                                  "Learn From My Choices again to rank with your choices.")
         try:
             for r in scorer.score(paths, cancelled=cancelled):
                 done += 1
@@ -234,20 +233,21 @@ class ScoreWorker(QObject):
         if batch:
             self.dates.emit(gen, batch)
 
-    def _personal(self, digest: str) -> PersonalModel | None:
-        """The personal model to rank with, if one is set and fits this scoring model."""
+    def _personal(self, digest: str) -> tuple[PersonalModel | None, str | None]:
+        """The personal model to rank with, if one is set and fits this scoring model, and,
+        when one is set but cannot be used, why (in the owner's words)."""
         if self.personal_path is None:
-            return None
+            return None, None
         try:
             pm = PersonalModel.load(self.personal_path)
         except (OSError, ValueError) as exc:
             log.warning("personal model %s unusable: %s", self.personal_path, exc)
-            return None
+            return None, "its file cannot be read"
         if pm.base_model != digest:
             log.warning("personal model %s was trained with another model; not used",
                         self.personal_path)
-            return None
-        return pm
+            return None, "it was learned with another version of the scoring model"
+        return pm, None
 
     def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
         """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
