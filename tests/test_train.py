@@ -210,3 +210,67 @@ def test_ridge_penalty_shrinks_a_linear_head_that_still_learns() -> None:
         report = evaluate(head, test, train_mean=5.5)
         assert report["ava"]["srcc"] > 0.6, (l2, report)
     assert norms[1.0] < 0.5 * norms[0.0]
+
+
+def _refit_arrays(n: int, seed: int) -> Arrays:
+    """Photos whose feature 0 decides the label, feature 1 the crowd's taste, feature 2 the
+    damage (copies low): each objective is readable from its own dimension."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, (n, 6)).astype(np.float32)
+    g = torch.tensor(np.stack([x, x], 1))
+    pa = np.arange(0, n - 1, 2)
+    pb = pa + 1
+    crowd = pa < n // 2
+    p = np.where(crowd, (x[pa, 1] > x[pb, 1]) * 0.8 + 0.1, 1.0).astype(np.float32)
+    x[pb[~crowd], 2] = x[pa[~crowd], 2] - 1.5  # the damaged copy
+    g = torch.tensor(np.stack([x, x], 1))
+    return Arrays(G=g, L=g.clone(), dist_idx=torch.zeros(0, dtype=torch.long),
+                  dist_y=torch.zeros(0, 10), mean_idx=torch.zeros(0, dtype=torch.long),
+                  mean_y=torch.zeros(0), pair_a=torch.tensor(pa), pair_b=torch.tensor(pb),
+                  pair_p=torch.tensor(p),
+                  pair_kind=["crowd" if c else "blur" for c in crowd],
+                  bin_idx=torch.arange(n), bin_y=torch.tensor((x[:, 0] > 0).astype(np.float32)))
+
+
+def test_score_refit_fits_the_postworthy_row_alone_on_labels_and_pairs() -> None:
+    """``--score-refit``: a convex logistic fit of the post-worthy row, folded back into the
+    linear layer.  Labels follow feature 0, so held-out photos rank by it; the crowd and
+    damage pairs are followed only when they carry weight; the other rows are untouched."""
+    from curator.model import Head, HeadConfig
+    from train.fit import predict_outputs, refit_score
+
+    train, test = _refit_arrays(400, 0), _refit_arrays(400, 1)
+    head = Head(HeadConfig(12, 0, 10, 0.0, ("postworthy", "reason:blur")))
+    with torch.no_grad():  # BatchNorm statistics of the training photos, as after a fit
+        head.train()
+        head(torch.cat([train.G[:, 0], train.L[:, 0]], 1))
+    head.eval()
+    before = {k: v.clone() for k, v in head.state_dict().items()}
+
+    def refit(crowd: float, damage: float) -> dict[str, np.ndarray]:
+        h = Head(head.cfg)
+        h.load_state_dict(before)
+        h.eval()
+        facts = refit_score(h, train, HeadTrainConfig(score_c=1.0, score_crowd=crowd,
+                                                      score_damage=damage))
+        assert facts["refit"] and facts["photos"] == 400
+        w = h.net[-1].weight
+        assert torch.equal(w[:10], before["net.2.weight"][:10])  # vote rows untouched
+        assert torch.equal(w[11], before["net.2.weight"][11])  # reason row untouched
+        return predict_outputs(h, test)
+
+    def crowd_and_damage(z: np.ndarray) -> tuple[float, float]:
+        a, b, p = test.pair_a.numpy(), test.pair_b.numpy(), test.pair_p.numpy()
+        c = np.asarray(test.pair_kind) == "crowd"
+        return (float(np.mean((z[a[c]] > z[b[c]]) == (p[c] > 0.5))),
+                float(np.mean(z[a[~c]] > z[b[~c]])))
+
+    labels_only = refit(0.0, 0.0)["postworthy"]
+    assert metrics.auc(labels_only, test.bin_y.numpy()) > 0.95
+    c0, d0 = crowd_and_damage(labels_only)
+    c1, _ = crowd_and_damage(refit(4.0, 0.0)["postworthy"])
+    _, d1 = crowd_and_damage(refit(0.0, 4.0)["postworthy"])
+    assert c1 > c0 + 0.2 and c1 > 0.85, (c0, c1)
+    assert d1 > d0 + 0.2 and d1 > 0.95, (d0, d1)
+    with pytest.raises(ValueError):
+        refit_score(Head(HeadConfig(12, 4, 10, 0.0, ("postworthy",))), train, HeadTrainConfig())

@@ -49,6 +49,7 @@ from train.fit import (
     make_arrays,
     predict,
     predict_outputs,
+    refit_score,
     split_indices,
 )
 from train.plot import write_report_plot
@@ -377,6 +378,9 @@ def _fit(a: FitArgs, rank: int, world: int) -> int:
                               ckpt if a.resume and main_rank else None,
                               on_epoch)
         on_epoch.close()
+        if a.head.score_refit and not a.head.hidden and "postworthy" in head.cfg.outputs:
+            info["score_refit"] = refit_score(head, make_arrays(feats, tasks, *train_masks),
+                                              a.head)
         return head, info
 
     compare_head = _compare_head(a, rep)
@@ -632,6 +636,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="crowd-pair loss weight on the post-worthy logit")
     f.add_argument("--w-score-damage", type=float, default=d.w_score_damage,
                    help="damage-pair loss weight on the post-worthy logit")
+    f.add_argument("--score-refit", action="store_true",
+                   help="after the head, refit the post-worthy row alone as a convex logistic "
+                        "regression on the inference views (see --score-c/-crowd/-damage)")
+    f.add_argument("--score-c", type=float, default=d.score_c,
+                   help="inverse L2 penalty of the post-worthy refit (scikit-learn C)")
+    f.add_argument("--score-crowd", type=float, default=d.score_crowd,
+                   help="crowd pairs' total weight in the refit, x the labelled photos")
+    f.add_argument("--score-damage", type=float, default=d.score_damage,
+                   help="damage pairs' total weight in the refit, x the labelled photos")
     f.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     f.add_argument("--finetune", type=int, default=0, metavar="N",
                    help="after the head, fine-tune the backbone's last N blocks on the photos "
@@ -659,7 +672,9 @@ def parse_fit(ns: argparse.Namespace) -> FitArgs:
                            w_crowd=ns.w_crowd, w_damage=ns.w_damage, w_dist=ns.w_dist,
                            w_spread=ns.w_spread, l2=ns.l2, w_binary=ns.w_binary,
                            w_reasons=ns.w_reasons, w_score_crowd=ns.w_score_crowd,
-                           w_score_damage=ns.w_score_damage,
+                           w_score_damage=ns.w_score_damage, score_refit=ns.score_refit,
+                           score_c=ns.score_c, score_crowd=ns.score_crowd,
+                           score_damage=ns.score_damage,
                            seed=ns.seed, device=device)
     return FitArgs(out=ns.out, ava_root=ns.ava_root, images=ns.images,
                    tag=None if (ns.all or ns.id_list) else ns.tag, id_list=ns.id_list,
