@@ -27,6 +27,7 @@ from curator.cache import open_cache
 from curator.groups import Groups, group_photos
 from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
+from curator.precision import CHOICES as PRECISIONS
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
@@ -85,6 +86,10 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, help="decode threads (default: up to 4)")
     p.add_argument("--device", type=device_choice, default="auto",
                    help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="backbone number format on a CPU: auto (bfloat16 where the CPU has "
+                        "native support, else float32; default, or $CURATOR_PRECISION), fp32, "
+                        "bf16")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -126,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _make_scorer(args: argparse.Namespace) -> Scorer:
     cache = None if args.no_cache else open_cache(args.cache_dir or default_cache_dir())
-    return Scorer(args.model, cache, args.batch_size, args.workers, args.device)
+    return Scorer(args.model, cache, args.batch_size, args.workers, args.device,
+                  precision=args.precision)
 
 
 def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:

@@ -107,6 +107,8 @@ class DCNN(nn.Module):
         self.backbone = backbone
         self.head = head
         self.pre = pre
+        #: Run the backbone in bfloat16 on a CPU (``curator.precision.resolve``); off by default.
+        self.cpu_bf16 = False
         self._mean: torch.Tensor
         self._std: torch.Tensor
         self.register_buffer("_mean", torch.tensor(pre.mean).view(1, 3, 1, 1) * 255.0)
@@ -117,12 +119,17 @@ class DCNN(nn.Module):
         return (x - self._mean) / self._std
 
     def embed(self, views_u8: torch.Tensor) -> torch.Tensor:
-        """Backbone features of a batch of uint8 NHWC views: (N, feature_dim)."""
+        """Backbone features of a batch of uint8 NHWC views: (N, feature_dim), float32.
+
+        With ``cpu_bf16`` set (``curator.precision``), a CPU backbone runs under bfloat16
+        autocast; the features come back as float32 either way.
+        """
         if views_u8.device.type == "cpu" and not torch.is_grad_enabled():
             # Small chunks keep the feature maps in cache: on 2 cores 4 views per call ran
             # ~2x faster per view than 32 (memory-bound depthwise layers and activations).
             chunks = views_u8.split(CPU_VIEW_CHUNK)
-            return torch.cat([self.backbone(self._prep(c)) for c in chunks])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16):
+                return torch.cat([self.backbone(self._prep(c)).float() for c in chunks])
         return self.backbone(self._prep(views_u8))
 
     def features(self, global_u8: torch.Tensor, local_u8: torch.Tensor) -> torch.Tensor:

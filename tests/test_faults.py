@@ -650,7 +650,7 @@ def test_output_that_cannot_be_written_is_one_line_exit_2(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("argv", [
     ["--device", "tpu"], ["--top", "0"], ["--top", "-3"], ["--batch-size", "0"],
-    ["--workers", "0"], ["--workers", "-2"], ["--top", "two"]])
+    ["--workers", "0"], ["--workers", "-2"], ["--top", "two"], ["--precision", "fp8"]])
 def test_bad_device_and_non_positive_counts_are_usage_errors(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
 ) -> None:

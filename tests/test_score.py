@@ -55,3 +55,43 @@ def test_cancel_stops_early(mixed_folder: tuple[Path, list[str], list[str]]) -> 
     for r in Scorer(batch_size=1).score(scan_folder(root), cancelled=lambda: len(seen) >= 2):
         seen.append(r)
     assert 2 <= len(seen) < len(scan_folder(root))
+
+
+def test_precision_choice_bf16_scores_follow_fp32_and_threads_are_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--precision``/``CURATOR_PRECISION``: a bfloat16 backbone moves the bundled model's
+    0-100 scores on the real sample photos by a few points at most and keeps their order
+    close; torch's thread count is back where it was after scoring."""
+    import numpy as np
+    import torch
+    from scipy.stats import spearmanr
+
+    from curator import precision
+    from curator.paths import SAMPLES_DIR
+
+    photos = scan_folder(SAMPLES_DIR)
+    assert len(photos) >= 10
+    threads = torch.get_num_threads()
+    runs = {}
+    for choice in ("fp32", "bf16"):
+        scorer = Scorer(cache=None, precision=choice)
+        runs[choice] = {r.path: r.score for r in scorer.score(photos)
+                        if isinstance(r, PhotoScore)}
+        assert scorer._model.cpu_bf16 is (choice == "bf16")
+        assert torch.get_num_threads() == threads
+    a = np.array([runs["fp32"][p] for p in photos], dtype=float)
+    b = np.array([runs["bf16"][p] for p in photos], dtype=float)
+    assert np.all((a >= 0) & (a <= 100))
+    assert np.abs(a - b).max() < 5.0, np.abs(a - b)
+    assert spearmanr(a, b).statistic > 0.95
+
+    monkeypatch.setenv(precision.ENV, "fp32")
+    assert Scorer(cache=None).precision == "fp32"
+    monkeypatch.setenv(precision.ENV, "nonsense")
+    assert Scorer(cache=None).precision == "auto"
+    with pytest.raises(ValueError):
+        Scorer(cache=None, precision="fp8")
+    assert precision.resolve("auto", "cuda") is False
+    assert precision.resolve("bf16", "cpu") is True
+    assert precision.resolve("auto", "cpu") is precision.native_cpu_bf16()
