@@ -22,12 +22,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from curator import __version__
+from curator import __version__, precision
 from curator.cache import open_cache
 from curator.groups import Groups, group_photos
 from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
 from curator.paths import ModelFileError, default_cache_dir
-from curator.precision import CHOICES as PRECISIONS
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
@@ -86,11 +85,25 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=positive_int, help="decode threads (default: up to 4)")
     p.add_argument("--device", type=device_choice, default="auto",
                    help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--precision", choices=PRECISIONS, default=None,
-                   help="backbone number format on a CPU: auto (bfloat16 where the CPU has "
-                        "native support, else float32; default, or $CURATOR_PRECISION), fp32, "
-                        "bf16")
+    _add_precision(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def precision_choice(text: str) -> str:
+    """argparse type for ``--precision``: auto, fp32 or bf16 (any case; float32, bfloat16)."""
+    value = precision.parse(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown precision {text!r} ({', '.join(precision.CHOICES)})")
+    return value
+
+
+def _add_precision(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", type=precision_choice, default=None,
+                   help="backbone number format on a CPU: auto (bfloat16 where the CPU has "
+                        "native support, else float32; the default, or $CURATOR_PRECISION), "
+                        "fp32 (scores exactly as on any float32 machine), bf16. Scores already "
+                        "in the cache are reused whichever was used; --no-cache recomputes")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
+    _add_precision(gui)
     return parser
 
 
@@ -206,7 +220,9 @@ def print_results(
     if args.json:
         doc = {
             "folder": path_text(os.path.abspath(args.folder)),
-            "model": {"path": str(scorer.model_path), "sha256": scorer.digest},
+            "model": {"path": str(scorer.model_path), "sha256": scorer.digest,
+                      # What this run computed in; null when every score came from the cache.
+                      "precision": scorer.precision_used},
             "photos": [_photo_dict(i, s, groups) for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
             "skipped": [{**_path_fields(k.path), "reason": k.reason} for k in _skipped(args)],
@@ -406,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             code = cmd_export(args)
         else:
+            if args.precision:  # the window's scorer reads it from the environment
+                os.environ[precision.ENV] = args.precision
             return cmd_gui(getattr(args, "folder", None))
         with writing_output():
             sys.stdout.flush()  # a reader that went away shows up here, not at interpreter exit

@@ -2,12 +2,14 @@
 
 On x86 CPUs with native bfloat16 instructions (AVX512-BF16 or AMX: recent Xeon, EPYC Zen 4
 and later), running the frozen backbone under ``torch.autocast("cpu", torch.bfloat16)`` cut
-its time per photo about 3x here (16.5 vs 55 ms on one core, ``scripts/bench_score.py``);
-on CPUs without them bfloat16 is emulated and slower, so ``auto`` keeps float32 there.  The
-head always runs in float32 on float32 features.  The accuracy cost is measured by
+the backbone's time per photo about 3x here (16.5 vs 55 ms on one core); a whole folder, where
+decoding then takes most of the time, scored ~1.3x faster (``scripts/bench_score.py``).  On
+CPUs without them bfloat16 is emulated and slower, so ``auto`` keeps float32 there.  The head
+always runs in float32 on float32 features.  The accuracy cost is measured by
 ``scripts/eval_precision.py`` (model card, *Speed*).
 
-``CURATOR_PRECISION`` (``auto``, ``fp32``, ``bf16``) overrides the default for the window.
+``CURATOR_PRECISION`` (``auto``, ``fp32``, ``bf16``) sets the default, for the window too;
+``curator score/export/gui --precision`` overrides it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,16 @@ log = logging.getLogger(__name__)
 
 CHOICES = ("auto", "fp32", "bf16")
 ENV = "CURATOR_PRECISION"
+#: Other spellings people write for the same choices.
+ALIASES = {"float32": "fp32", "f32": "fp32", "bfloat16": "bf16"}
+
+
+def parse(text: str) -> str | None:
+    """The choice ``text`` names (any case, spaces around, ``float32``/``bfloat16`` too), or
+    None when it names none."""
+    value = text.strip().lower()
+    value = ALIASES.get(value, value)
+    return value if value in CHOICES else None
 
 
 def native_cpu_bf16() -> bool:
@@ -40,9 +52,24 @@ def native_cpu_bf16() -> bool:
 
 
 def default_choice() -> str:
-    """``CURATOR_PRECISION`` when it names a choice, else ``auto``."""
-    value = os.environ.get(ENV, "auto").strip().lower()
-    return value if value in CHOICES else "auto"
+    """``CURATOR_PRECISION`` when set to a choice, else ``auto``; a value that names no choice
+    is logged as a warning (once per call) and read as ``auto``."""
+    raw = os.environ.get(ENV)
+    if raw is None:
+        return "auto"
+    value = parse(raw)
+    if value is None:
+        log.warning("%s=%r is not one of %s: using auto", ENV, raw, ", ".join(CHOICES))
+        return "auto"
+    return value
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def resolve(choice: str, device_type: str) -> bool:

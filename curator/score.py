@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -105,7 +104,7 @@ def _threads(n: int | None) -> Iterator[None]:
 
 def default_workers() -> int:
     """Decode threads: enough to keep the model fed, not so many they starve it."""
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, precision.usable_cores()))
 
 
 class Scorer:
@@ -169,13 +168,25 @@ class Scorer:
             )
         return self._model
 
+    @property
+    def precision_used(self) -> str | None:
+        """``"bf16"`` or ``"fp32"``: what the backbone ran in, None before the model loaded
+        (e.g. every photo came from the cache)."""
+        if self._model is None:
+            return None
+        return "bf16" if getattr(self._model, "cpu_bf16", False) else "fp32"
+
     def _infer_threads(self) -> int | None:
         """Torch threads for a CPU batch: the cores the decode threads leave (at least 1), so
-        the two never fight over a core; None (unchanged) on a GPU.  On the 2-core machine,
+        the two never fight over a core (the process's affinity mask counts, and never more
+        than torch's own setting); None (unchanged) on a GPU.  On the 2-core machine,
         2 decode threads + 2 torch threads ran 15-22 photos/s, + 1 torch thread 25-26."""
         if self._device is None or self._device.type != "cpu":
             return None
-        return max(1, (os.cpu_count() or 1) - self.workers)
+        import torch
+
+        # Never more than torch already uses (OMP_NUM_THREADS, the user's own setting).
+        return max(1, min(torch.get_num_threads(), precision.usable_cores() - self.workers))
 
     def _infer(self, photos: Sequence[LoadedPhoto]) -> list[PhotoScore]:
         import numpy as np

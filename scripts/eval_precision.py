@@ -103,6 +103,26 @@ def main() -> None:
           f"{spearmanr(s32, s16).statistic:.4f}")
     print(f"reasons differ on {np.mean([a != b for a, b in zip(r32, r16, strict=True)]):.1%} "
           "of photos")
+    # Near-duplicate groups (from the pixels alone: no capture times) both ways.
+    from curator.groups import cluster, embedding_from_features
+
+    half = f32.shape[1] // 2
+    g32 = cluster(embedding_from_features(f32[:n_y], half))
+    g16 = cluster(embedding_from_features(f16[:n_y], half))
+
+    def same_group_pairs(g: np.ndarray) -> set[tuple[int, int]]:
+        out: set[tuple[int, int]] = set()
+        for label in np.unique(g):
+            idx = np.flatnonzero(g == label)
+            out |= {(int(a), int(b)) for i, a in enumerate(idx) for b in idx[i + 1:]}
+        return out
+
+    p32, p16 = same_group_pairs(g32), same_group_pairs(g16)
+    moved = {i for pair in p32 ^ p16 for i in pair}
+    print(f"near-duplicate groups of the {n_y} yelp-food photos: {len(set(g32))} (float32) vs "
+          f"{len(set(g16))} (bfloat16); same-group pairs {len(p32)} vs {len(p16)}, "
+          f"{len(p32 & p16)} in both; {len(moved)} photos share a group with a different "
+          "photo set")
     y = np.array([float(r["postworthy"]) for r in yelp])
     at = {n: n_y + i for i, n in enumerate(pnames)}
     keep = [p for p in pairs if float(p["p_image1_preferred"]) != 0.5]

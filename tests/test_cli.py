@@ -104,3 +104,25 @@ def test_ava_sample_ranked_with_mean_and_sd(shared_data: Path, tmp_path: Path) -
     assert len(doc["photos"]) == 85 and doc["errors"] == []
     assert len({p["mean"] for p in doc["photos"]}) > 80, "scores differ photo to photo"
     assert all(1 <= p["mean"] <= 10 and p["sd"] > 0 for p in doc["photos"])
+
+
+def test_precision_option_spellings_and_what_the_json_says(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--precision`` takes auto/fp32/bf16 in any case (and float32/bfloat16); the JSON says
+    what the run computed in, and null when every score came from the cache."""
+    src = tmp_path / "photos"
+    for i in range(3):
+        make_jpeg(src / f"dish{i}.jpg", 320 + 16 * i, 240, seed=i)
+    cache = str(tmp_path / "cache")
+    code, out, _ = run(capsys, "score", str(src), "--json", "-q", "--cache-dir", cache,
+                       "--precision", " Float32")
+    assert code == 0 and json.loads(out)["model"]["precision"] == "fp32"
+    code, out, _ = run(capsys, "score", str(src), "--json", "-q", "--cache-dir", cache,
+                       "--precision", "BFLOAT16")
+    doc = json.loads(out)
+    assert code == 0 and doc["model"]["precision"] is None
+    assert all(p["cached"] for p in doc["photos"])
+    code, out, _ = run(capsys, "score", str(src), "--json", "-q", "--no-cache",
+                       "--precision", "bf16")
+    assert json.loads(out)["model"]["precision"] == "bf16"

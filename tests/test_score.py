@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_cancel_stops_early(mixed_folder: tuple[Path, list[str], list[str]]) -> 
 
 
 def test_precision_choice_bf16_scores_follow_fp32_and_threads_are_restored(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """``--precision``/``CURATOR_PRECISION``: a bfloat16 backbone moves the bundled model's
     0-100 scores on the real sample photos by a few points at most and keeps their order
@@ -79,17 +80,27 @@ def test_precision_choice_bf16_scores_follow_fp32_and_threads_are_restored(
         runs[choice] = {r.path: r.score for r in scorer.score(photos)
                         if isinstance(r, PhotoScore)}
         assert scorer._model.cpu_bf16 is (choice == "bf16")
+        assert scorer.precision_used == choice
         assert torch.get_num_threads() == threads
+    torch.set_num_threads(1)  # the user's own limit is never raised
+    try:
+        one = Scorer(cache=None, workers=1)
+        one._ensure_model()
+        assert one._infer_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
     a = np.array([runs["fp32"][p] for p in photos], dtype=float)
     b = np.array([runs["bf16"][p] for p in photos], dtype=float)
     assert np.all((a >= 0) & (a <= 100))
     assert np.abs(a - b).max() < 5.0, np.abs(a - b)
     assert spearmanr(a, b).statistic > 0.95
 
-    monkeypatch.setenv(precision.ENV, "fp32")
+    monkeypatch.setenv(precision.ENV, " Float32 ")
     assert Scorer(cache=None).precision == "fp32"
     monkeypatch.setenv(precision.ENV, "nonsense")
-    assert Scorer(cache=None).precision == "auto"
+    with caplog.at_level(logging.WARNING, logger="curator.precision"):
+        assert Scorer(cache=None).precision == "auto"
+    assert "CURATOR_PRECISION='nonsense' is not one of auto, fp32, bf16" in caplog.text
     with pytest.raises(ValueError):
         Scorer(cache=None, precision="fp8")
     assert precision.resolve("auto", "cuda") is False
