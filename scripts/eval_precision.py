@@ -27,6 +27,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))  # probe_score_tradeoff's decoding helper
 
 DATA = REPO.parent / "shared" / "data"
 
@@ -34,8 +35,8 @@ DATA = REPO.parent / "shared" / "data"
 def outputs(paths: list[Path], bf16: bool) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
     """(features (N, 2D), scores 0-100 (N,), reasons) of the bundled model, one precision."""
     import torch
+    from probe_score_tradeoff import decoded_batches
 
-    from curator.loader import LoadedPhoto, load_photo
     from curator.modelfile import load_model_file
     from curator.paths import BUNDLED_MODEL
 
@@ -43,12 +44,7 @@ def outputs(paths: list[Path], bf16: bool) -> tuple[np.ndarray, np.ndarray, list
     model = mf.build()
     model.cpu_bf16 = bf16
     feats, scores, reasons = [], [], []
-    for i in range(0, len(paths), 16):
-        loaded = [load_photo(p, mf.preprocess) for p in paths[i:i + 16]]
-        ok = [x for x in loaded if isinstance(x, LoadedPhoto)]
-        assert len(ok) == len(loaded), [x for x in loaded if not isinstance(x, LoadedPhoto)]
-        g = torch.from_numpy(np.stack([x.global_view for x in ok]))
-        loc = torch.from_numpy(np.stack([x.local_view for x in ok]))
+    for ok, g, loc in decoded_batches(paths, mf.preprocess):
         with torch.inference_mode():
             f = model.features(g, loc)
             logits = model.head(f).float()
@@ -58,8 +54,6 @@ def outputs(paths: list[Path], bf16: bool) -> tuple[np.ndarray, np.ndarray, list
             scores.append(s)
             reasons.append(list(r))
         feats.append(f.float().numpy())
-        print(f"  {'bf16' if bf16 else 'fp32'} {i + len(ok)}/{len(paths)}", end="\r",
-              file=sys.stderr)
     return np.concatenate(feats), np.asarray(scores, dtype=np.float64), reasons
 
 
@@ -142,7 +136,10 @@ def main() -> None:
     for draw in (0, 1):
         fold_of = group_folds(groups, 5, draw)
         yf = np.array([fold_of[g] for g in groups])
-        a32, a16, t32, t16 = [], [], [], []
+        a32: list[float] = []
+        a16: list[float] = []
+        t32: list[float] = []
+        t16: list[float] = []
         for k in range(5):
             tr = yf != k
             clf = LogisticRegression(C=args.C, max_iter=3000)

@@ -19,7 +19,9 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,25 +31,35 @@ sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data"
 
 
-def extract(paths: list[Path]) -> np.ndarray:
+def decoded_batches(paths: list[Path], pre: Any, size: int = 16) -> Iterator[tuple[list[Any],
+                                                                                 Any, Any]]:
+    """(loaded photos, global views, local views) per ``size`` photos, as ``Scorer`` decodes
+    them; every photo must load (AssertionError names the ones that do not)."""
     import torch
 
     from curator.loader import LoadedPhoto, load_photo
+
+    for i in range(0, len(paths), size):
+        loaded = [load_photo(p, pre) for p in paths[i:i + size]]
+        ok = [x for x in loaded if isinstance(x, LoadedPhoto)]
+        assert len(ok) == len(loaded), [x for x in loaded if not isinstance(x, LoadedPhoto)]
+        yield (ok, torch.from_numpy(np.stack([x.global_view for x in ok])),
+               torch.from_numpy(np.stack([x.local_view for x in ok])))
+        print(f"  decoded {i + len(ok)}/{len(paths)}", end="\r", file=sys.stderr)
+
+
+def extract(paths: list[Path]) -> np.ndarray:
+    import torch
+
     from curator.modelfile import load_model_file
     from curator.paths import BUNDLED_MODEL
 
     mf = load_model_file(BUNDLED_MODEL)
     model = mf.build()
     out = []
-    for i in range(0, len(paths), 16):
-        loaded = [load_photo(p, mf.preprocess) for p in paths[i:i + 16]]
-        ok = [x for x in loaded if isinstance(x, LoadedPhoto)]
-        assert len(ok) == len(loaded), [x for x in loaded if not isinstance(x, LoadedPhoto)]
-        g = torch.from_numpy(np.stack([x.global_view for x in ok]))
-        loc = torch.from_numpy(np.stack([x.local_view for x in ok]))
+    for _, g, loc in decoded_batches(paths, mf.preprocess):
         with torch.inference_mode():
             out.append(model.features(g, loc).float().numpy())
-        print(f"  features {i + len(ok)}/{len(paths)}", end="\r", file=sys.stderr)
     return np.concatenate(out)
 
 
