@@ -395,11 +395,19 @@ def cmd_gui(folder: Path | None) -> int:
     return int(run_gui(folder))
 
 
+def _top_level_option(arg: str) -> bool:
+    """``-h``, ``--help``, ``--version``, ``-v``/``-vv``…, ``--verbose``: options of
+    ``curator`` itself, not of a command."""
+    return arg in {"-h", "--help", "--version", "--verbose"} or (
+        len(arg) > 1 and arg[0] == "-" and set(arg[1:]) == {"v"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # ``curator FOLDER`` opens the app on that folder, like ``curator gui FOLDER``.
-    if argv and not argv[0].startswith("-") and argv[0] not in {"score", "export", "gui"}:
+    # ``curator FOLDER`` opens the app on that folder, like ``curator gui FOLDER`` (and
+    # ``curator --precision fp32 FOLDER`` like ``curator gui --precision fp32 FOLDER``).
+    if argv and argv[0] not in {"score", "export", "gui"} and not _top_level_option(argv[0]):
         argv = ["gui", *argv]
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -52,10 +52,10 @@ def native_cpu_bf16() -> bool:
 
 
 def default_choice() -> str:
-    """``CURATOR_PRECISION`` when set to a choice, else ``auto``; a value that names no choice
-    is logged as a warning (once per call) and read as ``auto``."""
+    """``CURATOR_PRECISION`` when set to a choice, else ``auto`` (unset or empty too); a value
+    that names no choice is logged as a warning (once per call) and read as ``auto``."""
     raw = os.environ.get(ENV)
-    if raw is None:
+    if raw is None or not raw.strip():  # empty reads as unset, as most tools do
         return "auto"
     value = parse(raw)
     if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,23 @@ def test_precision_option_spellings_and_what_the_json_says(
     code, out, _ = run(capsys, "score", str(src), "--json", "-q", "--no-cache",
                        "--precision", "bf16")
     assert json.loads(out)["model"]["precision"] == "bf16"
+
+
+def test_folder_shortcut_opens_the_window_with_its_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``curator FOLDER`` and ``curator --precision fp32 FOLDER`` open the window (as
+    ``curator gui …``); the window's scorer gets the precision through the environment."""
+    import curator.cli as cli
+    from curator import precision
+
+    opened: list[tuple[Path | None, str | None]] = []
+    monkeypatch.setattr(cli, "cmd_gui", lambda folder: opened.append(
+        (folder, os.environ.get(precision.ENV))) or 0)
+    monkeypatch.setenv(precision.ENV, "auto")  # restored after the test: main() changes it
+    assert main([str(tmp_path)]) == 0
+    assert main(["--precision", "Float32", str(tmp_path)]) == 0
+    assert opened == [(tmp_path, "auto"), (tmp_path, "fp32")]
+    with pytest.raises(SystemExit) as usage:
+        main(["--precision", "fp8", str(tmp_path)])
+    assert usage.value.code == 2

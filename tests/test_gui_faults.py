@@ -86,6 +86,11 @@ def test_window_export_faults_are_one_line_and_lose_nothing(
     assert sorted(os.listdir(dest)) == [ranked[0].path.name, PICKS_CSV]
     assert len(win.last_export) == 1
     assert tree_digest(root) == before
+    # Another folder: the last one's export message does not linger over it.
+    other = tmp_path / "other"
+    make_jpeg(other / "q.jpg", seed=9)
+    _open(qtbot, win, other)
+    assert "Copied" not in win.statusBar().currentMessage()
 
 
 def test_window_shows_and_previews_a_non_utf8_name(

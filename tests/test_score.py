@@ -97,6 +97,10 @@ def test_precision_choice_bf16_scores_follow_fp32_and_threads_are_restored(
 
     monkeypatch.setenv(precision.ENV, " Float32 ")
     assert Scorer(cache=None).precision == "fp32"
+    monkeypatch.setenv(precision.ENV, "")
+    with caplog.at_level(logging.WARNING, logger="curator.precision"):
+        assert Scorer(cache=None).precision == "auto"
+    assert not caplog.text, "an empty variable reads as unset"
     monkeypatch.setenv(precision.ENV, "nonsense")
     with caplog.at_level(logging.WARNING, logger="curator.precision"):
         assert Scorer(cache=None).precision == "auto"

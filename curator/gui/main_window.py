@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Curator", f"Not a folder:\n{display_text(folder)}")
             return
         self.folder = folder
+        self.statusBar().clearMessage()  # e.g. the last folder's "Export failed: …"
         self.setWindowTitle(f"Curator — {display_text(folder.name)}")
         self.settings.setValue("last_folder", path_setting(folder))
         self._remember_recent(folder)
