@@ -64,14 +64,6 @@ def default_choice() -> str:
     return value
 
 
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def resolve(choice: str, device_type: str) -> bool:
     """Whether the backbone runs in bfloat16 for ``choice`` on a ``device_type`` device.
 

@@ -21,7 +21,7 @@ from PIL import Image
 from curator import precision
 from curator.cache import CachedEmbedding, CachedScore, FileKey, ScoreCache
 from curator.loader import LoadedPhoto, LoadError, load_photo
-from curator.parallel import ordered_map
+from curator.parallel import ordered_map, usable_cores
 from curator.paths import default_model_path, file_digest
 from curator.precision import CHOICES as PRECISIONS
 from curator.precision import default_choice as precision_default
@@ -104,7 +104,7 @@ def _threads(n: int | None) -> Iterator[None]:
 
 def default_workers() -> int:
     """Decode threads: enough to keep the model fed, not so many they starve it."""
-    return max(1, min(4, precision.usable_cores()))
+    return max(1, min(4, usable_cores()))
 
 
 class Scorer:
@@ -186,7 +186,7 @@ class Scorer:
         import torch
 
         # Never more than torch already uses (OMP_NUM_THREADS, the user's own setting).
-        return max(1, min(torch.get_num_threads(), precision.usable_cores() - self.workers))
+        return max(1, min(torch.get_num_threads(), usable_cores() - self.workers))
 
     def _infer(self, photos: Sequence[LoadedPhoto]) -> list[PhotoScore]:
         import numpy as np
