@@ -58,6 +58,7 @@ def outputs(paths: list[Path], bf16: bool) -> tuple[np.ndarray, np.ndarray, list
 
 
 def main() -> None:
+    from probe_score_tradeoff import restaurant_groups
     from scipy.stats import spearmanr
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -129,8 +130,7 @@ def main() -> None:
               f"crowd margin-weighted {w:.4f}")
     # Same folds as probe_score_tradeoff: a float32-fitted probe on both precisions' features.
     mu, sd = f32[:n_y].mean(0), f32[:n_y].std(0) + 1e-6
-    groups = [f"yelp:{r['restaurant']}" if r["restaurant"] != "unknown" else f"yelp:u{i}"
-              for i, r in enumerate(yelp)]
+    groups = restaurant_groups(yelp)
     print("probe on the same folds (fit on float32) | draw | AUC float32 | AUC bfloat16 | "
           "top-10 % f32 / bf16")
     for draw in (0, 1):

@@ -48,6 +48,13 @@ def decoded_batches(paths: list[Path], pre: Any, size: int = 16) -> Iterator[tup
         print(f"  decoded {i + len(ok)}/{len(paths)}", end="\r", file=sys.stderr)
 
 
+def restaurant_groups(rows: list[dict[str, str]]) -> list[str]:
+    """The fold group of each yelp-food ``labels.csv`` row: its restaurant, or the photo alone
+    when the restaurant is ``unknown`` (as ``train`` groups them)."""
+    return [f"yelp:{r['restaurant']}" if r["restaurant"] != "unknown" else f"yelp:u{i}"
+            for i, r in enumerate(rows)]
+
+
 def extract(paths: list[Path]) -> np.ndarray:
     import torch
 
@@ -94,8 +101,7 @@ def main() -> None:
     xp = (fp - mu) / sd
     at = {n: i for i, n in enumerate(pnames)}
     y = np.array([float(r["postworthy"]) for r in yelp])
-    groups = [f"yelp:{r['restaurant']}" if r["restaurant"] != "unknown" else f"yelp:u{i}"
-              for i, r in enumerate(yelp)]
+    groups = restaurant_groups(yelp)
     d = np.stack([xp[at[p["image_1"]]] - xp[at[p["image_2"]]] for p in pairs])
     prob = np.array([float(p["p_image1_preferred"]) for p in pairs])
     pl, pw = (prob > 0.5).astype(float), np.abs(prob - 0.5)
