@@ -12,14 +12,23 @@ Faults, as kinds (README "When things go wrong"):
 * **corrupt** (SQLite reports ``SQLITE_CORRUPT``/``SQLITE_NOTADB``, confirmed by
   ``PRAGMA quick_check`` on a fresh connection): moved aside to ``scores.corrupt-<time>`` and
   a new cache started; the warning says where the old file went.
-* **unavailable** (folder read-only, missing and not creatable, disk full): no cache for this
-  run, one warning.
+* **unavailable** (folder read-only, missing and not creatable): no cache for this run, one
+  warning.
+* **disk full** (``SQLITE_FULL``, or an I/O error while the disk has no space left, which is
+  how SQLite reports a full disk when it opens a WAL database): said as "disk full", with the
+  space left; scoring goes on without the cache.  Nothing is deleted.
+* **newer** (``PRAGMA user_version`` above ``SCHEMA_VERSION``: written by a newer Curator on
+  a shared profile, or before going back to an older release): opened *read-only* when its
+  tables still hold the columns this version reads, else bypassed; either way one note, and it
+  is never re-marked, migrated down, moved aside or rebuilt, so the newer version finds it as
+  it left it.
 Non-UTF-8 file names are keyed by their raw bytes (see ``curator.names``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -45,6 +54,10 @@ BUSY_WAIT_S = 3.0
 
 # SQLite primary result codes (sqlite3.h) used to tell busy from broken.
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+#: Below this much free space an I/O error is taken for a full disk (SQLite says "disk I/O
+#: error", SQLITE_IOERR_SHMSIZE, when it cannot size the WAL index on a full disk).
+_NEARLY_FULL = 1 << 20
 
 
 class CacheUnavailable(RuntimeError):
@@ -63,6 +76,48 @@ def is_busy(exc: sqlite3.Error) -> bool:
     """True for "database is locked/busy" errors: someone else is using the file."""
     text = str(exc).lower()
     return _code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in text or "busy" in text
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Bytes an unprivileged user may still write on ``folder``'s file system, or None."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def is_disk_full(exc: BaseException, folder: Path) -> bool:
+    """True when ``exc`` means the cache's disk is full: ``SQLITE_FULL``, ``ENOSPC``/
+    ``EDQUOT``, or an SQLite I/O error while less than 1 MiB is free on ``folder``'s disk."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = _code(exc)
+    if code == _SQLITE_FULL or "disk is full" in str(exc).lower():
+        return True
+    left = free_bytes(folder)
+    return code == _SQLITE_IOERR and left is not None and left < _NEARLY_FULL
+
+
+def disk_full_text(path: Path) -> str:
+    """"the disk holding score cache X is full (12 kB left)": for warnings and notes."""
+    left = free_bytes(Path(path).parent)
+    shown = "" if left is None else f" ({_size(left)} left)"
+    return f"the disk holding the score cache {path} is full{shown}"
+
+
+def _size(n: int) -> str:
+    """A byte count as people read it: 512 bytes, 12.3 kB, 4.1 MB."""
+    if n < 1000:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("kB", "MB", "GB"):
+        value /= 1000
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1000:.1f} TB"
 
 
 def is_corrupt(exc: sqlite3.Error) -> bool:
@@ -110,6 +165,14 @@ class CachedEmbedding:
     captured: float | None
 
 
+class NewerSchema(Exception):
+    """The cache was last written by a newer Curator (its ``user_version`` is higher)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema version {version}")
+        self.version = version
+
+
 class ForeignSchema(Exception):
     """The file is an SQLite database, but its tables are not this cache's (missing columns).
 
@@ -144,14 +207,20 @@ class ScoreCache:
         self.wait_s = max(0.0, BUSY_WAIT_S if wait_s is None else wait_s)
         #: Why this run stopped using the cache (busy or failing mid-run), or None.
         self.bypassed: str | None = None
+        #: Why the cache is only read this run (written by a newer Curator), or None.
+        self.read_only: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            if is_disk_full(exc, self.path.parent):
+                raise CacheUnavailable(disk_full_text(self.path)) from exc
             raise CacheUnavailable(
                 f"cannot create the cache folder {self.path.parent}: {exc.strerror or exc}"
             ) from exc
         try:
             self._conn = self._open()
+        except NewerSchema as exc:
+            self._conn = self._open_newer(exc.version)
         except ForeignSchema as exc:
             try:
                 self._set_aside(exc, "is not a Curator score cache this version can use",
@@ -167,6 +236,8 @@ class ScoreCache:
                     f"score cache {self.path} is busy (locked by another process for over "
                     f"{self.wait_s:g} s)"
                 ) from exc
+            if is_disk_full(exc, self.path.parent):
+                raise CacheUnavailable(disk_full_text(self.path)) from exc
             if not (is_corrupt(exc) and self._fails_integrity_check()):
                 raise CacheUnavailable(f"cannot use score cache {self.path}: {exc}") from exc
             try:
@@ -176,6 +247,36 @@ class ScoreCache:
                     f"score cache {self.path} is damaged and cannot be moved aside: {mv}"
                 ) from exc
             self._conn = self._open()
+
+    def _open_newer(self, version: int) -> sqlite3.Connection:
+        """Open a cache a newer Curator wrote, read-only; raise ``CacheUnavailable`` (the
+        file untouched) when its tables lack what this version reads."""
+        why = (f"score cache {self.path} was last written by a newer Curator (schema "
+               f"{version}; this version knows {SCHEMA_VERSION})")
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=self.wait_s, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise CacheUnavailable(f"{why} and cannot be opened read-only ({exc}); it is "
+                                   "left as it is") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.wait_s * 1000)}")
+            for table in ("photo_scores", "embeddings"):
+                have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if not _COLUMNS[table] <= have:
+                    raise CacheUnavailable(f"{why} in a form this version cannot read; it is "
+                                           "left as it is")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise CacheUnavailable(f"{why} and cannot be read ({exc}); it is left as it "
+                                   "is") from exc
+        except CacheUnavailable:
+            conn.close()
+            raise
+        self.read_only = (f"{why}: its scores are used, but nothing is written to it, so the "
+                          "newer version finds it as it left it")
+        log.warning("%s", self.read_only)
+        return conn
 
     def _set_aside(self, exc: Exception, what: str = "failed its integrity check",
                    tag: str = "corrupt") -> Path:
@@ -219,6 +320,10 @@ class ScoreCache:
 
     def _prepare(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(self.wait_s * 1000)}")
+        # Before any write: a newer version's cache is never re-marked or changed here.
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise NewerSchema(version)
         # Before any write (WAL, new tables): a file that is not ours is left byte for byte.
         for table, cols in _COLUMNS.items():
             have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
@@ -254,7 +359,13 @@ class ScoreCache:
     def _bypass(self, exc: sqlite3.Error, doing: str) -> None:
         """Stop using the cache for the rest of this run after ``exc``; warn once."""
         if self.bypassed is None:
-            if is_corrupt(exc) and not is_busy(exc) and self._fails_integrity_check():
+            if is_disk_full(exc, self.path.parent):
+                self.bypassed = "full"
+                log.warning("%s while %s; scoring goes on without the cache this run "
+                            "(nothing was deleted)", disk_full_text(self.path), doing)
+                return
+            if self.read_only is None and is_corrupt(exc) and not is_busy(exc) and \
+                    self._fails_integrity_check():
                 self._conn.close()
                 try:
                     self._set_aside(exc)
@@ -323,9 +434,19 @@ class ScoreCache:
             self._bypass(exc, "reading")
         return found
 
-    def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
-        """Store results in one short transaction (skipped once the cache is bypassed)."""
+    @property
+    def note(self) -> str | None:
+        """What the owner should know about the cache this run, or None (all is well)."""
+        if self.bypassed == "full":
+            return f"{disk_full_text(self.path)}; scores are not being saved"
         if self.bypassed is not None:
+            return f"score cache {self.path} is {self.bypassed}; scores are not being saved"
+        return self.read_only
+
+    def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
+        """Store results in one short transaction (skipped once the cache is bypassed, or
+        when it is read-only)."""
+        if self.bypassed is not None or self.read_only is not None:
             return
         now = time.time()
         rows = [
@@ -367,7 +488,7 @@ class ScoreCache:
         """Store embeddings (little-endian float16 bytes) in one short transaction."""
         import numpy as np
 
-        if self.bypassed is not None:
+        if self.bypassed is not None or self.read_only is not None:
             return
         rows = [
             (db_key(k.path), model, k.size, k.mtime_ns,
@@ -401,13 +522,20 @@ class ScoreCache:
         return int(self._conn.execute(q, (model,)).fetchone()[0])
 
 
-def open_cache(directory: Path | None = None, wait_s: float | None = None) -> ScoreCache | None:
+def open_cache(directory: Path | None = None, wait_s: float | None = None,
+               notes: list[str] | None = None) -> ScoreCache | None:
     """The score cache in ``directory``, or ``None`` (one warning) when it cannot be used now.
 
-    What the CLI and the window call: a busy, read-only or missing cache never stops a run.
+    What the CLI and the window call: a busy, read-only, full or newer cache never stops a
+    run.  ``notes`` gains the one line the owner should see about it (the window's status).
     """
     try:
-        return ScoreCache.in_dir(directory, wait_s)
+        cache = ScoreCache.in_dir(directory, wait_s)
     except CacheUnavailable as exc:
         log.warning("%s; scoring without the cache this run (nothing was deleted)", exc)
+        if notes is not None:
+            notes.append(f"{exc}; scoring without the cache this run (nothing was deleted)")
         return None
+    if notes is not None and cache.note is not None:
+        notes.append(cache.note)
+    return cache

@@ -20,7 +20,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curator import __version__, precision
 from curator.cache import open_cache
@@ -30,6 +30,10 @@ from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
+
+if TYPE_CHECKING:
+    from curator.sidecar import SidecarSummary
+    from curator.sidecar_paths import SidecarNote
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="take every photo of a near-duplicate group, not just its best")
     ex.add_argument("--xmp", action="store_true",
                     help="write an XMP sidecar (score, stars) next to each copy")
+    ex.add_argument("--with-raw", action="store_true",
+                    help="copy each photo's RAW file (DSC_0042.NEF beside DSC_0042.JPG) "
+                         "with it, under the same name, with the RAW's sidecar")
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.add_argument("folder", type=Path, nargs="?")
@@ -153,6 +160,7 @@ def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
     """Scan and score ``args.folder``; returns the scorer, all results and the elapsed time."""
     found = scan(args.folder, recursive=not args.no_recursive)
     args.skipped = found.skipped  # image-like files left out, with reasons (for the summary)
+    args.raw_of = found.raw_of  # RAW+JPEG pairs: photo -> its RAW
     paths = found.photos
     if not paths:
         sys.stderr.write(f"curator: no photos found in {display_text(args.folder)} "
@@ -182,16 +190,22 @@ def _display_path(path: Path, root: Path) -> str:
         return display_text(path)
 
 
-def _path_fields(path: Path) -> dict[str, str]:
-    """``path`` as UTF-8 text (``\\xNN`` for non-UTF-8 bytes) + ``path_bytes`` (base64) then."""
-    raw = path_bytes_b64(path)
-    return {"path": path_text(path), **({"path_bytes": raw} if raw else {})}
+def _path_fields(path: Path | str, key: str = "path") -> dict[str, str]:
+    """``path``, absolute, as UTF-8 text (``\\xNN`` for non-UTF-8 bytes), plus
+    ``<key>_bytes`` (base64 of the exact bytes) when it is not valid UTF-8 (README "File
+    names in picks.csv and JSON")."""
+    full = os.path.abspath(path)
+    raw = path_bytes_b64(full)
+    return {key: path_text(full), **({f"{key}_bytes": raw} if raw else {})}
 
 
-def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
+def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups,
+                raw: Path | None = None) -> dict[str, Any]:
     return {
         "rank": rank_no,
         **_path_fields(s.path),
+        # A RAW+JPEG pair: the RAW scored with this photo as one entry (README "RAW files").
+        "raw": None if raw is None else _path_fields(raw),
         # 0-100: the calibrated chance a food-photo editor would post it (null only for
         # model files without a post-worthy output).
         "score": None if s.score is None else round(s.score, 2),
@@ -209,48 +223,74 @@ def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
     }
 
 
+def _sidecar_dict(n: SidecarNote) -> dict[str, Any]:
+    return {**_path_fields(n.sidecar), **_path_fields(n.photo, "photo"), "kind": "sidecar",
+            "reason": f"{n.reason}; left as it is"}
+
+
 def print_results(
-    args: argparse.Namespace, scorer: Scorer, results: list[Result], elapsed: float
+    args: argparse.Namespace, scorer: Scorer, results: list[Result], elapsed: float,
+    sidecars: SidecarSummary | None = None,
 ) -> None:
+    """The ranking on stdout as a table, JSON (``--json``) or CSV (``--csv``).
+
+    ``sidecars``: what ``--xmp`` wrote; the sidecars it left alone are listed in JSON
+    ``skipped`` (``"kind": "sidecar"``, with the ``photo``) and as CSV rows.
+    """
     ranked = rank(results)
     groups = group_photos(ranked)
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
+    raw_of: dict[Path, Path] = getattr(args, "raw_of", {})
+    notes = sidecars.notes if sidecars is not None else []
     out = sys.stdout
     if args.json:
-        doc = {
-            "folder": path_text(os.path.abspath(args.folder)),
-            "model": {"path": str(scorer.model_path), "sha256": scorer.digest,
+        doc: dict[str, Any] = {
+            **_path_fields(args.folder, "folder"),
+            "model": {**_path_fields(scorer.model_path), "sha256": scorer.digest,
                       # What this run computed in; null when every score came from the cache.
                       "precision": scorer.precision_used},
-            "photos": [_photo_dict(i, s, groups) for i, s in enumerate(shown, 1)],
+            "photos": [_photo_dict(i, s, groups, raw_of.get(s.path))
+                       for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
-            "skipped": [{**_path_fields(k.path), "reason": k.reason} for k in _skipped(args)],
+            "skipped": [{**_path_fields(k.path), "kind": "file", "reason": k.reason}
+                        for k in _skipped(args)] + [_sidecar_dict(n) for n in notes],
         }
+        if sidecars is not None:
+            doc["sidecars"] = {"written": sidecars.written, "left_alone": len(notes),
+                               "ratings_kept": sidecars.ratings_kept}
         json.dump(doc, out, indent=2)
         out.write("\n")
         return
     if args.csv:
         w = CsvLines(out)
         w.writerow(["rank", "score", "reasons", "ava_mean", "ava_sd", "path", "width", "height",
-                    "error", "group", "group_best"])
+                    "error", "group", "group_best", "raw", "path_bytes"])
         for i, s in enumerate(shown, 1):
+            raw = raw_of.get(s.path)
             w.writerow([i, "" if s.score is None else f"{s.score:.2f}", ";".join(s.reasons),
-                        f"{s.mean:.4f}", f"{s.sd:.4f}", csv_cell(path_text(s.path)), s.width,
-                        s.height, "", groups.group_of[s.path], int(groups.is_best(s.path))])
+                        f"{s.mean:.4f}", f"{s.sd:.4f}", _csv_path(s.path), s.width,
+                        s.height, "", groups.group_of[s.path], int(groups.is_best(s.path)),
+                        "" if raw is None else _csv_path(raw), _b64(s.path)])
         for e in errors:
-            w.writerow(["", "", "", "", "", csv_cell(path_text(e.path)), "", "",
-                        csv_cell(e.reason), "", ""])
+            w.writerow(["", "", "", "", "", _csv_path(e.path), "", "",
+                        csv_cell(e.reason), "", "", "", _b64(e.path)])
         for k in _skipped(args):
-            w.writerow(["", "", "", "", "", csv_cell(path_text(k.path)), "", "",
-                        csv_cell(f"not scored: {k.reason}"), "", ""])
+            w.writerow(["", "", "", "", "", _csv_path(k.path), "", "",
+                        csv_cell(f"not scored: {k.reason}"), "", "", "", _b64(k.path)])
+        for n in notes:
+            w.writerow(["", "", "", "", "", _csv_path(n.sidecar), "", "",
+                        csv_cell(f"sidecar of {path_text(n.photo.name)} {n.reason}; left as "
+                                 f"it is"), "", "", "", _b64(n.sidecar)])
         return
     root = args.folder
     if shown:
         out.write(f"{'Rank':>4}  {'Score':>5}  {'Why not higher':<22}  File\n")
     for i, s in enumerate(shown, 1):
+        raw = raw_of.get(s.path)
+        pair = f" (+ {display_text(raw.name)})" if raw is not None else ""
         out.write(f"{i:>4}  {_score_text(s):>5}  {', '.join(s.reasons) or '-':<22}  "
-                  f"{_display_path(s.path, root)}\n")
+                  f"{_display_path(s.path, root)}{pair}\n")
     cached = sum(1 for r in results if isinstance(r, PhotoScore) and r.cached)
     rate = len(results) / elapsed if elapsed > 0 else 0.0
     out.write(
@@ -262,6 +302,16 @@ def print_results(
         for e in errors:
             out.write(f"  {_display_path(e.path, root)}: {display_text(e.reason)}\n")
     write_skipped(out, _skipped(args), root)
+
+
+def _csv_path(path: Path) -> str:
+    """CSV's ``path`` cell: the absolute path as UTF-8 text, guarded against formulas."""
+    return csv_cell(path_text(os.path.abspath(path)))
+
+
+def _b64(path: Path) -> str:
+    """CSV's ``path_bytes`` cell: base64 of the absolute path's bytes when not UTF-8."""
+    return path_bytes_b64(os.path.abspath(path)) or ""
 
 
 def _skipped(args: argparse.Namespace) -> list[Skipped]:
@@ -279,21 +329,17 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
         out.write(f"  {len(items)} {display_text(reason)}: {names}{more}\n")
 
 
-def write_score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> int:
-    """Merge each photo's score and stars into the sidecar of the given path; count written."""
-    from curator.culling import score_percent, stars_for
-    from curator.sidecar import SidecarError, score_fields, update_sidecar
+def score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> SidecarSummary:
+    """Merge each photo's score and stars into the sidecars of the given path."""
+    from curator.culling import score_percent
+    from curator.sidecar import write_score_sidecars
 
-    written = 0
-    for s, target in pairs:
-        pct = score_percent(s)
-        try:
-            update_sidecar(target, score_fields(pct, stars_for(pct), digest), keep_rating=True)
-            written += 1
-        except (SidecarError, OSError) as exc:
-            sys.stderr.write(f"curator: sidecar for {display_text(target)} not written: "
-                             f"{display_text(str(exc))}\n")
-    return written
+    return write_score_sidecars([(target, score_percent(s)) for s, target in pairs], digest)
+
+
+def _write_sidecar_lines(out: Any, summary: SidecarSummary) -> None:
+    for line in summary.lines():
+        out.write(display_text(line) + "\n")
 
 
 def _score_text(s: PhotoScore) -> str:
@@ -322,12 +368,13 @@ def writing_output() -> Iterator[None]:
 
 def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
+    sidecars = None
+    if args.xmp:  # before the output, so JSON/CSV can list the sidecars left as they are
+        sidecars = score_sidecars([(s, s.path) for s in rank(results)], scorer.digest)
     with writing_output():
-        print_results(args, scorer, results, elapsed)
-    if args.xmp:
-        ranked = rank(results)
-        n = write_score_sidecars([(s, s.path) for s in ranked], scorer.digest)
-        sys.stderr.write(f"Wrote {n} XMP sidecar(s) (score, stars; ratings people gave kept).\n")
+        print_results(args, scorer, results, elapsed, sidecars)
+    if sidecars is not None:
+        _write_sidecar_lines(sys.stderr, sidecars)
     return 1 if _incomplete(args, results) else 0
 
 
@@ -349,7 +396,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     groups = group_photos(ranked)
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     report = export_top(ranked, args.dest, args.top, args.min_score,
-                        scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep)
+                        scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep,
+                        raw_of=args.raw_of if args.with_raw else None)
     with writing_output():
         return _report_export(args, scorer, results, ranked, report)
 
@@ -358,18 +406,27 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
                    ranked: list[PhotoScore], report: Any) -> int:
     for p in report:
         why = f" ({', '.join(p.reasons)})" if p.reasons else ""
+        pair = f" (+ {display_text(p.raw_dest.name)})" if p.raw_dest is not None else ""
         print(f"{p.rank:>4}  {p.score:5.1f}{why}  {display_text(p.source)} -> "
-              f"{display_text(p.dest)}")
+              f"{display_text(p.dest)}{pair}")
     for f in report.failures:
         print(f"   -  not copied: {display_text(f.source)}: {display_text(f.reason)}")
     if args.xmp:
         from curator.sidecar import copy_sidecar
+        from curator.sidecar_paths import plan_sidecars
 
         by_path = {s.path: s for s in ranked}
         for p in report:
             copy_sidecar(p.source, p.dest)  # the original's keywords and ratings travel along
-        n = write_score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest)
-        print(f"Wrote {n} XMP sidecar(s) next to the copies.")
+            if p.raw_source is not None and p.raw_dest is not None:
+                copy_sidecar(p.raw_source, p.raw_dest, plan_sidecars(p.raw_source).targets)
+        summary = score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest)
+        print(f"Wrote {summary.written} XMP sidecar(s) next to the copies.")
+        for n in summary.notes:
+            print(f"  {display_text(n.text())}")
+    if args.with_raw:
+        pairs = sum(1 for p in report if p.raw_dest is not None)
+        print(f"Copied {pairs} RAW file(s) with their photos.")
     errors = sum(1 for r in results if isinstance(r, PhotoError))
     if report.stopped:
         print(f"\nStopped: {display_text(report.stopped)}.")

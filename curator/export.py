@@ -27,14 +27,14 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes
 from curator.fsutil import name_max as fs_name_max
-from curator.names import CsvLines, csv_cell, path_text
+from curator.names import CsvLines, csv_cell, path_bytes_b64, path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,11 @@ PICKS_CSV = "picks.csv"
 #: ``score``: the 0–100 score the photos were ranked by (the AVA-style mean for model files
 #: without one); ``reasons``: its flaw keys, ``;``-separated; ``ava_mean``/``ava_sd``: the
 #: AVA-style vote mean and spread.
+#: ``raw``: the name of the RAW copied with the photo (``--with-raw``), else empty;
+#: ``file_bytes``/``source_bytes``: base64 of the name's/path's bytes, only when not UTF-8
+#: (``curator.names``), so a program can find the file.
 PICKS_COLUMNS = ["rank", "score", "reasons", "ava_mean", "ava_sd", "file", "source",
-                 "exported_at"]
+                 "exported_at", "raw", "file_bytes", "source_bytes"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class ExportedPick:
     dest: Path
     mean: float = 0.0
     reasons: tuple[str, ...] = ()
+    #: The RAW copied beside the photo (a RAW+JPEG pair exported ``with_raw``), or None.
+    raw_source: Path | None = None
+    raw_dest: Path | None = None
 
 
 class ExportError(RuntimeError):
@@ -208,39 +214,58 @@ def ranked_name(rank_no: int, name: str, width: int = 2) -> str:
     return f"{rank_no:0{max(1, width)}d} {name}"
 
 
-def copy_no_overwrite(src: Path, dest_dir: Path, name: str | None = None) -> Path:
-    """Copy ``src`` into ``dest_dir`` as ``name`` (default: its own) or a free variant of it.
-
-    Returns the path used.
+def copy_no_overwrite(src: Path, dest_dir: Path, name: str | None = None,
+                      raw: Path | None = None) -> tuple[Path, Path | None]:
+    """Copy ``src`` into ``dest_dir`` as ``name`` (default: its own) or a free variant of it;
+    with ``raw`` (the photo's RAW) copy that too, under the same stem, so the pair stays a
+    pair (``01 DSC_0042.jpg`` and ``01 DSC_0042.NEF``; both get `` (2)`` if either name is
+    taken).  Returns the paths used (photo, RAW or None).
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     name_max = fs_name_max(dest_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
-    os.close(fd)
+    name = name or src.name
+    sources = [src] if raw is None else [src, raw]
+    temps: list[str] = []
     try:
-        _copy_file(src, Path(tmp))  # data and timestamps; the source is only read
+        for source in sources:
+            fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
+            os.close(fd)
+            temps.append(tmp)
+            _copy_file(source, Path(tmp))  # data and timestamps; the source is only read
         for attempt in range(1, 100_000):
-            target = free_name(dest_dir, name or src.name, attempt, name_max)
-            if target.exists():
+            target = free_name(dest_dir, name, attempt, name_max)
+            raw_target = None if raw is None else target.with_name(target.stem + raw.suffix)
+            if target.exists() or (raw_target is not None and raw_target.exists()):
                 continue
-            try:
-                os.link(tmp, target)  # atomic, and fails rather than replaces
-                return target
-            except FileExistsError:
+            if not _claim(temps[0], target):
                 continue
-            except OSError:
-                # No hard links on this file system (FAT, some network shares): claim the name
-                # with an exclusive create, then move the finished copy over our own claim.
-                try:
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                except FileExistsError:
-                    continue
-                os.replace(tmp, target)
-                return target
-        raise FileExistsError(f"no free name for {name or src.name} in {dest_dir}")
+            if raw_target is not None and not _claim(temps[1], raw_target):
+                os.unlink(target)  # the RAW's name was taken meanwhile: try the next pair
+                continue
+            return target, raw_target
+        raise FileExistsError(f"no free name for {name} in {dest_dir}")
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        for tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _claim(tmp: str, target: Path) -> bool:
+    """Put the finished copy ``tmp`` at ``target`` unless that name is taken (False then)."""
+    try:
+        os.link(tmp, target)  # atomic, and fails rather than replaces
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        # No hard links on this file system (FAT, some network shares): claim the name with
+        # an exclusive create, then move the finished copy over our own claim.
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        os.replace(tmp, target)
+        return True
 
 
 def _copy_file(src: Path, dst: Path) -> None:
@@ -283,6 +308,7 @@ def export_top(
     *,
     rank_prefix: bool = False,
     keep: Callable[[PhotoScore], bool] | None = None,
+    raw_of: Mapping[Path, Path] | None = None,
 ) -> ExportReport:
     """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
 
@@ -291,6 +317,8 @@ def export_top(
     Originals are only read. With ``rank_prefix`` each copy is named ``01 pizza.jpg``
     (``ranked_name``), the rank zero-padded to the width of the largest rank exported.
     ``keep``: see ``select_top`` (e.g. only the best of each near-duplicate group).
+    ``raw_of``: photo -> its RAW for the pairs to copy together (``curator.scan``'s
+    ``raw_of``, given for ``--with-raw``); each RAW lands beside its photo under its stem.
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
@@ -306,10 +334,12 @@ def export_top(
     width = max(2, len(str(chosen[-1][0]))) if chosen else 2
     for i, (rank_no, s) in enumerate(chosen, 1):
         name = ranked_name(rank_no, s.path.name, width) if rank_prefix else None
+        raw = (raw_of or {}).get(s.path)
         try:
-            dest = copy_no_overwrite(s.path, dest_dir, name)
+            dest, raw_dest = copy_no_overwrite(s.path, dest_dir, name, raw)
         except OSError as exc:
-            why = _per_file_reason(exc, s.path)
+            why = _per_file_reason(exc, s.path) or (
+                None if raw is None else _per_file_reason(exc, raw))
             if why is not None:
                 report.failures.append(ExportFailure(s.path, why))
                 log.info("not copied: %s: %s", path_text(s.path), why)
@@ -319,12 +349,15 @@ def export_top(
             report.stopped = (f"{_os_reason(exc)} while copying {path_text(s.path.name)} "
                               f"(nothing partial was left)")
             break
-        pick = ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons)
+        pick = ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons,
+                            raw if raw_dest is not None else None, raw_dest)
         try:
             append_picks_csv(dest_dir / PICKS_CSV, [pick], stamp)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(dest)  # picks.csv must list exactly the copies that exist
+            for made in (dest, raw_dest):  # picks.csv must list exactly the copies that exist
+                if made is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(made)
             report.stopped = (f"{PICKS_CSV} could not be updated ({_os_reason(exc)}), so the "
                               f"copy of {path_text(s.path.name)} was removed again")
             break
@@ -364,10 +397,14 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
         writer.writerow(PICKS_COLUMNS)
     stamp = stamp or datetime.now(UTC).isoformat(timespec="seconds")
     for p in picks:
+        source = os.path.abspath(p.source)
         row = {"rank": p.rank, "score": f"{p.score:.3f}", "reasons": ";".join(p.reasons),
                "ava_mean": f"{p.mean:.3f}", "ava_sd": f"{p.sd:.3f}", "sd": f"{p.sd:.3f}",
                "file": csv_cell(path_text(p.dest.name)),
-               "source": csv_cell(path_text(os.path.abspath(p.source))), "exported_at": stamp}
+               "source": csv_cell(path_text(source)), "exported_at": stamp,
+               "raw": "" if p.raw_dest is None else csv_cell(path_text(p.raw_dest.name)),
+               "file_bytes": path_bytes_b64(p.dest.name) or "",
+               "source_bytes": path_bytes_b64(source) or ""}
         writer.writerow([row.get(c, "") for c in columns])
     if old and not old.endswith(b"\n"):
         old += b"\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -16,9 +18,44 @@ log = logging.getLogger(__name__)
 TEMP_STEM_BYTES = 240
 
 
+class FileChanged(OSError):
+    """The file changed (or appeared) between reading it and replacing it: nothing was written."""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What ``os.stat`` says of a file's identity and contents (inode, size, mtime)."""
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileState:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def file_state(path: Path) -> FileState | None:
+    """``path``'s ``FileState`` (links followed), or None when it does not exist."""
+    try:
+        return FileState.of(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
 @contextlib.contextmanager
-def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> Iterator[IO]:
-    """Yield a temp file beside ``path``; on success fsync it and ``os.replace`` it into place."""
+def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None,
+                  expect: FileState | bool | None = True) -> Iterator[IO]:
+    """Yield a temp file beside ``path``; on success fsync it and move it into place.
+
+    ``expect``: ``True`` (default) replaces whatever is there.  A ``FileState`` replaces
+    ``path`` only if it is still that file, unchanged (checked just before the rename: a
+    sidecar another program rewrote meanwhile is not clobbered); ``None`` creates ``path``
+    only if it does not exist (a hard link, which cannot replace).  Either raises
+    ``FileChanged`` and leaves ``path`` as it is.  The new file keeps the old one's mode
+    and, when running as root, its owner.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The temp name starts with the target's (whose file it is stays readable) but is cut to
@@ -26,17 +63,57 @@ def atomic_writer(path: Path, mode: str = "wb", newline: str | None = None) -> I
     stem = os.fsdecode(os.fsencode(path.name)[:TEMP_STEM_BYTES])
     fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=path.parent)
     try:
-        # mkstemp makes the file private (0600); give it the mode a normal write would have.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
+        _take_metadata(tmp, path)
         with os.fdopen(fd, mode, newline=newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if expect is None:
+            _link_new(tmp, path)
+        else:
+            if expect is not True and file_state(path) != expect:
+                raise FileChanged(errno.EAGAIN, "changed by another program meanwhile",
+                                  str(path))
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _take_metadata(tmp: str, path: Path) -> None:
+    """Give the temp file the mode (and, as root, the owner) the file it replaces has.
+
+    mkstemp makes the file private (0600); a new file gets the mode a normal write would have.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        os.chmod(tmp, _default_mode())
+        return
+    os.chmod(tmp, st.st_mode & 0o777)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        with contextlib.suppress(OSError):  # a sidecar of the owner's stays the owner's
+            os.chown(tmp, st.st_uid, st.st_gid)
+
+
+def _link_new(tmp: str, path: Path) -> None:
+    """Move ``tmp`` to ``path`` only if nothing is there: a hard link fails rather than
+    replaces; on file systems without hard links, claim the name with an exclusive create."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileChanged(errno.EEXIST, "created by another program meanwhile",
+                          str(path)) from None
+    except OSError:
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            raise FileChanged(errno.EEXIST, "created by another program meanwhile",
+                              str(path)) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def name_max(folder: Path) -> int:
@@ -59,7 +136,8 @@ def _default_mode() -> int:
     return 0o644
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_writer(path, "wb") as fh:
+def atomic_write_bytes(path: Path, data: bytes,
+                       expect: FileState | bool | None = True) -> None:
+    """Write ``data`` to ``path`` atomically (``expect``: see ``atomic_writer``)."""
+    with atomic_writer(path, "wb", expect=expect) as fh:
         fh.write(data)

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from curator import raw
 from curator.capture import exif_seconds
 from curator.measures import measure
 from curator.names import path_text
@@ -54,11 +55,19 @@ except Exception as exc:  # pragma: no cover - depends on the platform wheel
     log.warning("HEIC/HEIF support unavailable: %s", exc)
     HEIF_AVAILABLE = False
 
-#: Refuse to decode more than this many pixels: a 1 GP PNG would need ~3 GB.  JPEGs are
-#: decoded at a reduced DCT scale, so they are checked against their *drafted* size instead,
-#: and a 300 MP panorama still opens.  Pillow's own bomb check stays on as a backstop.
+#: Curator's own memory bound: no photo is decoded to more than this many pixels (600 MB as
+#: 8-bit RGB; each decode thread holds one photo at a time).  It is checked on the size that
+#: will really be decoded, before any pixel is (``check_pixels``): a JPEG decodes at a reduced
+#: DCT scale (``draft``), so a 225 MP panorama decodes at 1/8 scale (3.5 MP) and scores, while
+#: a 225 MP PNG or TIFF, decoded whole, is listed as too large with its size and this bound.
 MAX_PIXELS = 200_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+#: Pillow's decompression-bomb check is switched off on purpose: it runs when a file is
+#: *opened*, on its full header size, before a JPEG's draft, so it warned ("decompression
+#: bomb DOS attack") about photos Curator decodes at a fraction of that size, and it would
+#: only repeat ``MAX_PIXELS``, which every decode in Curator (scoring, thumbnails, Look
+#: Closer, Compare, training) goes through.  Scripts that open images without
+#: ``curator.loader`` keep Pillow's default.
+Image.MAX_IMAGE_PIXELS = None
 
 #: Valid photos from Lightroom/Photoshop carry XMP packets of several MB in compressed PNG
 #: iTXt chunks; Pillow refuses any over 1 MB.  Still bounded (a zip bomb stops here).
@@ -270,6 +279,37 @@ def views_from_image(
     return global_view, local_view, work
 
 
+class TooLarge(ValueError):
+    """A photo that would decode to more than ``MAX_PIXELS``: its full size and the size it
+    would be decoded at (smaller for a drafted JPEG), in pixels."""
+
+    def __init__(self, size: tuple[int, int], decoded: tuple[int, int]) -> None:
+        super().__init__(f"{size[0]}x{size[1]} pixels")
+        self.size = size
+        self.decoded = decoded
+
+    def reason(self) -> str:
+        """The owner's one line: the photo's size, what it would take, and the bound."""
+        w, h = self.size
+        dw, dh = self.decoded
+        text = f"too large to decode within Curator's memory bound: {w}×{h} ({_mp(w * h)})"
+        if (dw, dh) != (w, h):
+            text += f", {dw}×{dh} ({_mp(dw * dh)}) even at its smallest decoding scale"
+        return (text + f"; the bound is {_mp(MAX_PIXELS)} ({MAX_PIXELS * 3 // 1_000_000} MB "
+                f"of decoded pixels)")
+
+
+def _mp(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} MP" if pixels >= 10_000_000 else f"{pixels / 1e6:.1f} MP"
+
+
+def check_pixels(decoded: tuple[int, int], size: tuple[int, int] | None = None) -> None:
+    """Raise ``TooLarge`` when an image of ``decoded`` (width, height) exceeds ``MAX_PIXELS``
+    (``size``: the photo's full size, when it differs: a drafted JPEG)."""
+    if decoded[0] * decoded[1] > MAX_PIXELS:
+        raise TooLarge(size or decoded, decoded)
+
+
 @dataclass(frozen=True)
 class Decoded:
     """One decoded photo: RGB (possibly JPEG-draft reduced), the displayed full size, whether
@@ -288,19 +328,34 @@ def decode(path: Path, min_short_side: int) -> Decoded:
 
     The image may be reduced by JPEG draft to no less than ``min_short_side``; ``size`` is the
     full-resolution size as displayed (after EXIF orientation), read from the header so no
-    second open is needed.  Library warnings raised meanwhile are logged with the file name.
+    second open is needed.  A camera RAW is decoded from its embedded preview
+    (``curator.raw``).  Library warnings raised meanwhile are logged with the file name.
     """
+    if raw.is_raw(path):
+        try:
+            with decoding(path):
+                prev = raw.read_preview(path, min_short_side)
+                return Decoded(_to_rgb(to_srgb(prev.image, path)), prev.size, False,
+                               prev.quantization, prev.captured)
+        except raw.RawError as exc:
+            # Not a RAW LibRaw knows: a JPEG or TIFF given a RAW's name still decodes below.
+            try:
+                return _decode_pillow(path, min_short_side)
+            except Exception:
+                raise exc from None
+    return _decode_pillow(path, min_short_side)
+
+
+def _decode_pillow(path: Path, min_short_side: int) -> Decoded:
+    """``decode`` for every format Pillow opens."""
     with decoding(path), Image.open(path) as src:
         w, h = src.size
         quant = None
         if src.format == "JPEG":
             quant = dict(getattr(src, "quantization", None) or {}) or None
             src.draft("RGB", _draft_request(src.size, min_short_side))
-        if src.size[0] * src.size[1] > MAX_PIXELS:
-            raise Image.DecompressionBombError(f"{src.size[0]}x{src.size[1]} pixels")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            src.load()
+        check_pixels(src.size, (w, h))
+        src.load()
         decoded = src.size
         native = decoded == (w, h)
         oriented = ImageOps.exif_transpose(src)  # keeps info, so the ICC profile too
@@ -328,8 +383,12 @@ def describe_error(path: Path, exc: BaseException) -> str:
         return "unreadable: permission denied"
     if isinstance(exc, IsADirectoryError):
         return "is a folder, not a photo"
+    if isinstance(exc, TooLarge):
+        return exc.reason()
     if isinstance(exc, Image.DecompressionBombError):
-        return f"image too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)"
+        return f"image too large to open safely ({exc})"
+    if isinstance(exc, raw.RawError):
+        return f"cannot read this camera raw file: {exc}"
     if isinstance(exc, UnidentifiedImageError):
         try:
             if path.stat().st_size == 0:

@@ -32,15 +32,12 @@ from pathlib import Path
 from PIL import Image
 
 import curator.loader  # noqa: F401  (registers the HEIC/HEIF opener before extensions are read)
+from curator import raw
 from curator.names import path_text
+from curator.raw import RAW_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
-#: Camera raw formats (Pillow cannot develop them), GoPro raw included.
-RAW_EXTENSIONS = frozenset((
-    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
-    ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".raw", ".gpr",
-    ".rwl", ".mef", ".mos", ".dcr", ".fff", ".ari", ".cap", ".rwz"))
 #: Vector and page formats: never photos, whether or not Pillow has a plugin for them.
 VECTOR_EXTENSIONS = frozenset((".svg", ".svgz", ".eps", ".ps", ".ai", ".pdf", ".wmf", ".emf"))
 #: Extensions Pillow registers for things that are not pictures (video, science data).
@@ -67,16 +64,19 @@ def _decodable() -> frozenset[str]:
     return frozenset(exts - RAW_EXTENSIONS - VECTOR_EXTENSIONS - set(NOT_PICTURES))
 
 
-#: Extensions that are scored: every format this Pillow (with pillow-heif) can open.
-PHOTO_EXTENSIONS = _decodable()
+#: Whether camera RAW files are scored (from their embedded preview: ``curator.raw``).
+RAW_SCORED = raw.available()
+#: Extensions that are scored: every format this Pillow (with pillow-heif) can open, and
+#: camera RAW files when LibRaw (rawpy) is installed.
+PHOTO_EXTENSIONS = _decodable() | (RAW_EXTENSIONS if RAW_SCORED else frozenset())
 
 #: Image-like extensions that are not scored, with the reason given for them.
 UNSUPPORTED_EXTENSIONS: dict[str, str] = {
     **{e: "unsupported format (this Pillow cannot decode it)" for e in (
         *_KNOWN_UNDECODABLE, *Image.registered_extensions())},
     **NOT_PICTURES,
-    **{e: "camera raw file (not supported: export a JPEG from your raw editor)"
-       for e in RAW_EXTENSIONS},
+    **{e: "camera raw file (not supported here: install rawpy, or export a JPEG from your "
+          "raw editor)" for e in RAW_EXTENSIONS},
     **{e: "vector image (not a photo)" for e in VECTOR_EXTENSIONS},
 }
 for _ext in PHOTO_EXTENSIONS:
@@ -133,10 +133,16 @@ class Skipped:
 
 @dataclass
 class ScanResult:
-    """The photos to score (sorted) and every image-like file left out, with its reason."""
+    """The photos to score (sorted) and every image-like file left out, with its reason.
+
+    ``raw_of``: photo -> its RAW, for RAW+JPEG pairs (``pair_raws``); the RAW itself is not
+    in ``photos`` (it is scored as the pair, from the JPEG) but listed in ``skipped`` with
+    the reason "the RAW of …".
+    """
 
     photos: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    raw_of: dict[Path, Path] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[Skipped]:
@@ -359,8 +365,41 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
             else:
                 result.skipped.append(Skipped(here / f, reason))
     result.photos = _checked_once(sorted(result.photos), result.skipped)
+    result.photos, result.raw_of = pair_raws(result.photos)
+    result.skipped.extend(Skipped(r, f"the RAW of {path_text(p.name)}: scored with it, as "
+                                     "one pair") for p, r in result.raw_of.items())
     result.skipped.sort(key=lambda s: s.path)
     return result
+
+
+#: Which photo of a stem a RAW pairs with, best first (a camera's RAW+JPEG, RAW+HEIF).
+_PAIR_PREFERENCE = (".jpg", ".jpeg", ".heic", ".heif", ".hif", ".tif", ".tiff", ".png")
+
+
+def _pair_rank(p: Path) -> tuple[int, str]:
+    ext = p.suffix.lower()
+    return (_PAIR_PREFERENCE.index(ext) if ext in _PAIR_PREFERENCE else 99), p.name
+
+
+def pair_raws(photos: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """RAW+JPEG pairs among ``photos``: (the photos left to score, {photo: its RAW}).
+
+    A RAW and a photo in the same folder whose names differ only in extension (case ignored:
+    ``DSC_0042.NEF`` and ``DSC_0042.JPG``) are one pair, scored once from the photo; the
+    photo chosen is a JPEG before a HEIF before a TIFF or PNG.  A RAW with no such photo
+    (or a second RAW of one stem) is scored on its own, from its embedded preview.
+    """
+    by_stem: dict[tuple[Path, str], list[Path]] = {}
+    for p in photos:
+        by_stem.setdefault((p.parent, p.stem.casefold()), []).append(p)
+    raw_of: dict[Path, Path] = {}
+    for group in by_stem.values():
+        raws = [p for p in group if raw.is_raw(p)]
+        others = [p for p in group if not raw.is_raw(p)]
+        if raws and others:
+            raw_of[min(others, key=_pair_rank)] = min(raws, key=lambda p: p.name)
+    paired = set(raw_of.values())
+    return [p for p in photos if p not in paired], raw_of
 
 
 def _checked_once(photos: list[Path], skipped: list[Skipped]) -> list[Path]:

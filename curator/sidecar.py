@@ -1,39 +1,59 @@
 """XMP sidecars: where Curator's verdicts go so Lightroom, digiKam and darktable can read them.
 
-Naming: one sidecar per photo.  Curator *creates* ``name.ext.xmp`` (``pizza.jpg.xmp``: the
-darktable and digiKam default, and unambiguous when ``pizza.jpg`` and ``pizza.cr2`` sit side by
-side), and *reads and updates* ``name.xmp`` (Lightroom, Capture One, Bridge) when that is the one
-that exists.  If both exist, ``name.ext.xmp`` is the one used.  Nothing else is ever created in
-the photo's folder (no backup, no lock file; the temp file of an atomic write lives for
-milliseconds beside its target), and the photo itself is never opened for writing.
+Which files are a photo's sidecars is decided first, in ``curator.sidecar_paths``: its own
+``name.ext.xmp``, and ``stem.xmp`` only when no other file claims it (a RAW's Lightroom
+sidecar, a ``photoshop:SidecarForExtension`` naming another extension, a stem shared with a
+HEIC).  Curator *creates* ``name.ext.xmp`` (``pizza.jpg.xmp``: darktable and digiKam's
+default, unambiguous beside ``pizza.cr2``), or ``stem.xmp`` for a RAW (Lightroom's name), and
+*updates* every existing sidecar that is the photo's.  Nothing else is ever created in the
+photo's folder (the temp file of an atomic write lives for milliseconds beside its target),
+and the photo itself is never opened for writing.
 
 What is written (fields; who reads them):
 
 - ``xmp:Rating``: stars 0–5, and ``-1`` for a reject (Lightroom, Bridge, darktable,
   digiKam, most DAMs; darktable and Bridge show -1 as "rejected").
-- ``digiKam:PickLabel``: 3 = pick (accepted), 1 = reject, 0 = no flag (digiKam's pick
-  label; Lightroom keeps its pick flags in its catalogue and reads none from XMP, so a
-  Lightroom user sees the stars and the -1 reject).
+- ``digiKam:PickLabel``: 3 = pick (accepted), 1 = reject, 0 = no flag.
 - ``curator:Score`` (0–100), ``curator:Stars`` (the stars that score maps to), ``curator:Model``
   (the model file's SHA-256, first 16 hex digits), namespace ``NS_URI``, prefix ``curator``.
+- ``xmp:MetadataDate``: when the sidecar's metadata last changed (set on every write, as the
+  XMP specification asks of every writer).
+- ``curator:RatingSource`` = ``model`` and ``curator:RatingDate``: only while ``xmp:Rating``
+  holds stars the *model* derived (``curator score --xmp``).
 
-Merge, never clobber: the existing sidecar is parsed with Exiv2 (pyexiv2, the library digiKam
-uses), only the fields above are set, and the packet is re-serialised, so keywords, titles,
-history and other tools' namespaces survive.  ``curator score --xmp`` sets ``xmp:Rating`` only
-where there is none yet or where it still holds the stars Curator wrote last time
-(``curator:Stars``): a rating a person gave is never overwritten by a model.  Writes are
-atomic (temp file + rename, ``curator.fsutil``).
+Whose rating is it?  ``curator score --xmp`` changes ``xmp:Rating`` only where there is none,
+or where it is still the model's own: ``curator:RatingSource`` says ``model``, the rating
+equals ``curator:Stars``, and ``xmp:MetadataDate`` is still the ``curator:RatingDate`` Curator
+wrote with it (any program that changes the sidecar later moves ``xmp:MetadataDate``).
+Anything else -- no mark, a mark from an older Curator, a rating a person gave in Curator's
+window, Lightroom or darktable -- is a person's and is never overwritten by a model; a
+person's verdict removes the mark.
+
+Never clobbered (each a ``SidecarNote`` naming the file and why; the file stays
+byte-identical): a sidecar that is not the photo's; one that is read-only, not a regular file,
+a link to nothing, or hard-linked elsewhere; one Exiv2 cannot read *completely* (cut short,
+UTF-16, damaged XML, fields Exiv2 drops: ``curator.xmp_packet``); one whose merge would change
+any field but Curator's; one another program changes while Curator writes it (checked just
+before the atomic rename).  Merge, never clobber: the sidecar is parsed with Exiv2 (pyexiv2,
+the library digiKam uses), only the fields above are set, and the packet is re-serialised, so
+keywords, titles, history and other tools' namespaces survive.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from curator.fsutil import atomic_write_bytes, name_max
+from curator.fsutil import FileChanged, FileState, atomic_write_bytes
+from curator.sidecar_paths import FolderListing, SidecarNote, SidecarPlan, plan_sidecars
+from curator.xmp_packet import lost_fields, packet_problem
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +61,18 @@ NS_URI = "https://github.com/curator-photo/ns/1.0/"
 NS_PREFIX = "curator"
 RATING = "Xmp.xmp.Rating"
 PICK_LABEL = "Xmp.digiKam.PickLabel"
+METADATA_DATE = "Xmp.xmp.MetadataDate"
 SCORE = f"Xmp.{NS_PREFIX}.Score"
 STARS = f"Xmp.{NS_PREFIX}.Stars"
 MODEL = f"Xmp.{NS_PREFIX}.Model"
+RATING_SOURCE = f"Xmp.{NS_PREFIX}.RatingSource"
+RATING_DATE = f"Xmp.{NS_PREFIX}.RatingDate"
 PICK_ACCEPTED, PICK_REJECTED, PICK_NONE = 3, 1, 0
+#: Tries at a merge when another program keeps changing the sidecar meanwhile.
+_ATTEMPTS = 3
+#: A sidecar modified this long (seconds) after Curator stamped its model rating was changed
+#: since by someone else (clock steps and slow network shares stay well inside it).
+_TOUCHED_S = 5.0
 
 _EMPTY_PACKET = (
     '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
@@ -56,76 +84,65 @@ _EMPTY_PACKET = (
 _lock = threading.Lock()  # Exiv2's namespace registry is global: one writer at a time
 _registered = False
 
+__all__ = ["SidecarError", "SidecarInfo", "SidecarNote", "SidecarResult", "SidecarSummary",
+           "copy_sidecar", "existing_sidecar", "read_sidecar", "score_fields", "sidecar_path",
+           "update_sidecar", "verdict_fields", "write_score_sidecars", "write_sidecars"]
+
 
 class SidecarError(RuntimeError):
-    """A sidecar exists but cannot be parsed or written; it is left untouched."""
+    """No sidecar could be written for a photo; the message says why (one line)."""
 
 
 @dataclass(frozen=True)
 class SidecarInfo:
-    """What Curator reads back from a photo's sidecar (None: field absent)."""
+    """What Curator reads back from a photo's sidecar (None: field absent).
+
+    ``model_rating``: the rating is stars Curator's model wrote, not a person's (see the
+    module docstring).  ``problem``: why the sidecar could not be read completely (then every
+    field is None and Curator will not write it).
+    """
 
     path: Path | None  # the sidecar file, or None when the photo has none
     rating: int | None  # xmp:Rating, -1..5
     pick_label: int | None  # digiKam:PickLabel, 0..3
     score: float | None  # curator:Score, 0..100
     stars: int | None  # curator:Stars
+    model_rating: bool = False
+    problem: str | None = None
+
+
+@dataclass
+class SidecarResult:
+    """What ``write_sidecars`` did for one photo: the sidecars written, the ones left as they
+    are (with why), and whether a person's rating was kept instead of the model's stars."""
+
+    photo: Path
+    written: list[Path] = field(default_factory=list)
+    notes: list[SidecarNote] = field(default_factory=list)
+    rating_kept: bool = False
 
 
 def sidecar_candidates(photo: Path) -> tuple[Path, Path]:
-    """(``name.ext.xmp``, ``name.xmp``): the two names read, in order of preference."""
+    """(``name.ext.xmp``, ``name.xmp``): the two names a sidecar can have, own name first."""
     photo = Path(photo)
     return photo.with_name(photo.name + ".xmp"), photo.with_suffix(".xmp")
 
 
-def _is_file(path: Path) -> bool:
-    """``Path.is_file`` that says False for a name the file system cannot hold (a 252-byte
-    photo name plus ``.xmp`` is over the 255-byte limit: ENAMETOOLONG), not raise."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
-def _fits(path: Path) -> bool:
-    """Whether ``path``'s last component fits its folder's name limit (``fsutil.name_max``)."""
-    return len(os.fsencode(path.name)) <= name_max(path.parent)
-
-
 def existing_sidecar(photo: Path) -> Path | None:
-    """The photo's sidecar if it has one (either naming), else None."""
-    for p in sidecar_candidates(photo):
-        if _is_file(p):
-            return p
-    return None
+    """The photo's own sidecar if it has one (``name.ext.xmp`` first), else None; a
+    ``stem.xmp`` that belongs to another file (``sidecar_paths``) is not the photo's."""
+    return plan_sidecars(photo).read_from
 
 
 def sidecar_path(photo: Path) -> Path:
-    """Where Curator writes: the existing sidecar, else ``name.ext.xmp`` -- or ``name.xmp``
-    when the photo's name is too long for ``name.ext.xmp`` to fit the file system and no other
-    file shares its stem.  Raises ``SidecarError`` when neither can be used."""
-    found = existing_sidecar(photo)
-    if found is not None:
-        return found
-    own, short = sidecar_candidates(photo)
-    if _fits(own):
-        return own
-    if _fits(short) and not _stem_shared(photo):
-        return short
-    raise SidecarError(f"the name of {photo.name!r} is too long for a sidecar of its own "
-                       "beside it")
-
-
-def _stem_shared(photo: Path) -> bool:
-    """Whether another file beside ``photo`` has its stem (``dish.jpg`` and ``dish.png``):
-    then ``dish.xmp`` would be both photos' sidecar, and one's verdict the other's."""
-    stem = photo.stem + "."
-    try:
-        with os.scandir(photo.parent) as it:
-            return any(e.name.startswith(stem) and e.name != photo.name
-                       and not e.name.lower().endswith(".xmp") for e in it)
-    except OSError:
-        return True  # cannot tell: do not risk sharing
+    """Where Curator writes first for ``photo``: its own existing sidecar, else the name it
+    would create.  Raises ``SidecarError`` when there is neither."""
+    plan = plan_sidecars(photo)
+    target = plan.read_from or plan.create
+    if target is None:
+        raise SidecarError(plan.notes[0].text() if plan.notes else
+                           f"no sidecar can be written for {photo.name!r}")
+    return target
 
 
 def _pyexiv2() -> object:
@@ -162,90 +179,320 @@ def _float(v: object) -> float | None:
         return None
 
 
-def read_sidecar(photo: Path) -> SidecarInfo:
-    """Rating, pick label and Curator's fields from the photo's sidecar.
+def is_model_rating(xmp: dict[str, object], mtime: float | None = None) -> bool:
+    """Whether the packet's ``xmp:Rating`` is stars Curator's model wrote (module docstring).
 
-    A photo without a sidecar gives all-None; an unreadable one logs a warning and does too.
+    ``mtime``: the sidecar file's modification time (seconds); a file changed more than
+    ``_TOUCHED_S`` after Curator's ``curator:RatingDate`` was changed by someone else (exiftool
+    and others do not move ``xmp:MetadataDate``), so its rating counts as a person's.
     """
-    path = existing_sidecar(photo)
+    rating = xmp.get(RATING)
+    if not (rating is not None and str(xmp.get(RATING_SOURCE)) == "model"
+            and str(rating) == str(xmp.get(STARS))
+            and xmp.get(METADATA_DATE) is not None
+            and str(xmp.get(METADATA_DATE)) == str(xmp.get(RATING_DATE))):
+        return False
+    if mtime is None:
+        return True
+    try:
+        written = datetime.fromisoformat(str(xmp.get(RATING_DATE))).timestamp()
+    except ValueError:
+        return False
+    return mtime <= written + _TOUCHED_S
+
+
+def _parse_whole(data: bytes) -> dict[str, object]:
+    """Exiv2's reading of a sidecar that is whole (``xmp_packet``); raises ``ValueError``
+    with the reason otherwise."""
+    try:
+        with _lock:
+            xmp = _read_xmp(data) if data.strip() else {}
+    except Exception as exc:
+        why = packet_problem(data, [])
+        raise ValueError(why or f"cannot be parsed by Exiv2 ({exc})") from exc
+    why = packet_problem(data, xmp)
+    if why is not None:
+        raise ValueError(why)
+    return xmp
+
+
+def read_sidecar(photo: Path, plan: SidecarPlan | None = None) -> SidecarInfo:
+    """Rating, pick label and Curator's fields from the photo's own sidecar (``plan``:
+    ``sidecar_paths.plan_sidecars(photo)``, made here when not given).
+
+    A photo without a sidecar gives all-None; one that cannot be read completely gives
+    all-None with ``problem`` set (and a log line).
+    """
+    plan = plan or plan_sidecars(photo)
+    path = plan.read_from
     if path is None:
         return SidecarInfo(None, None, None, None, None)
     try:
-        with _lock:
-            xmp = _read_xmp(path.read_bytes())
-    except Exception as exc:
-        log.warning("cannot read sidecar %s: %s", path, exc)
-        return SidecarInfo(path, None, None, None, None)
+        mtime = os.stat(path).st_mtime
+        xmp = _parse_whole(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        why = str(exc) if isinstance(exc, ValueError) else (exc.strerror or str(exc))
+        log.warning("cannot read sidecar %s: %s", path, why)
+        return SidecarInfo(path, None, None, None, None, problem=why)
     return SidecarInfo(path, _int(xmp.get(RATING)), _int(xmp.get(PICK_LABEL)),
-                       _float(xmp.get(SCORE)), _int(xmp.get(STARS)))
+                       _float(xmp.get(SCORE)), _int(xmp.get(STARS)),
+                       is_model_rating(xmp, mtime))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _fields_for(current: dict[str, object], mtime: float | None,
+                fields: dict[str, str | None], keep_rating: bool,
+                stamp: str) -> tuple[dict[str, str | None], bool]:
+    """The fields to set in a packet holding ``current`` (a file last modified at ``mtime``),
+    and whether a person's rating was kept (``keep_rating``: the model's stars never replace
+    a rating that is not its own)."""
+    out = dict(fields)
+    kept = False
+    if keep_rating and RATING in out:
+        if current.get(RATING) is None or is_model_rating(current, mtime):
+            out.update({RATING_SOURCE: "model", RATING_DATE: stamp})
+        else:
+            out.pop(RATING)
+            kept = True
+            out.update({RATING_SOURCE: None, RATING_DATE: None})
+    out[METADATA_DATE] = stamp
+    return out, kept
+
+
+def _why_not_writable(path: Path, st: os.stat_result) -> str | None:
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        return "is read-only (write-protected by its owner)"
+    if st.st_nlink > 1:
+        return (f"has {st.st_nlink} hard links: replacing it would split them, so the "
+                f"others would keep the old fields")
+    return None
+
+
+def _real_target(path: Path) -> tuple[Path | None, str | None]:
+    """The file to rewrite for sidecar ``path`` (a link's target) or None, and why not."""
+    try:
+        if os.path.islink(path):
+            real = Path(os.path.realpath(path))
+            if not real.exists():
+                return None, "is a link to a file that does not exist"
+            return real, None
+    except OSError as exc:
+        return None, f"cannot be looked at ({exc.strerror or exc})"
+    return path, None
+
+
+def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
+                keep_rating: bool) -> tuple[bool, SidecarNote | None, bool]:
+    """Merge ``fields`` into the existing sidecar ``target`` (or create it when missing):
+    (written, the note when it was left alone, whether a person's rating was kept)."""
+    real, why = _real_target(target)
+    if real is None:
+        return False, SidecarNote(target, photo, why or "cannot be used"), False
+    for _attempt in range(_ATTEMPTS):
+        try:
+            st = os.stat(real)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            return False, SidecarNote(target, photo, f"cannot be looked at "
+                                                     f"({exc.strerror or exc})"), False
+        if st is not None:
+            why = _why_not_writable(real, st)
+            if why is not None:
+                return False, SidecarNote(target, photo, why), False
+            try:
+                old = real.read_bytes()
+            except OSError as exc:
+                return False, SidecarNote(target, photo, f"cannot be read "
+                                                         f"({exc.strerror or exc})"), False
+        else:
+            old = _EMPTY_PACKET
+        try:
+            current = _parse_whole(old)
+        except ValueError as exc:
+            return False, SidecarNote(target, photo, str(exc)), False
+        stamp = _now()
+        todo, kept = _fields_for(current, None if st is None else st.st_mtime, fields,
+                                 keep_rating, stamp)
+        try:
+            with _lock:
+                img = _pyexiv2().ImageData(  # type: ignore[attr-defined]
+                    old if old.strip() else _EMPTY_PACKET)
+                try:
+                    img.modify_xmp(todo)
+                    data = img.get_bytes()
+                finally:
+                    img.close()
+            after = _parse_whole(data)
+        except Exception as exc:
+            return False, SidecarNote(target, photo, f"cannot be updated by Exiv2 ({exc})"), False
+        lost = lost_fields(current, after, todo)
+        if lost:
+            return False, SidecarNote(target, photo, "would lose or change other fields in "
+                                      f"a merge ({', '.join(lost[:4])})"), False
+        try:
+            atomic_write_bytes(real, data, expect=None if st is None else FileState.of(st))
+        except FileChanged:
+            continue  # another program wrote it meanwhile: merge into its version
+        except OSError as exc:
+            verb = "could not be created" if st is None else "could not be written"
+            return False, SidecarNote(target, photo, f"{verb} ({_os_reason(exc)})"), False
+        log.debug("wrote %s", real)
+        return True, None, kept
+    return False, SidecarNote(target, photo, "kept changing while Curator was writing it "
+                              "(another program is saving it)"), False
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "the folder is on a read-only disk"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)
+
+
+def write_sidecars(photo: Path, fields: dict[str, str | None], keep_rating: bool = False,
+                   *, raw: Path | None = None,
+                   listing: FolderListing | None = None) -> SidecarResult:
+    """Merge ``fields`` (Exiv2 keys -> values; None deletes) into ``photo``'s sidecars.
+
+    Every existing sidecar that is the photo's is updated; if it has none, one is created
+    (``sidecar_paths``).  ``raw``: the photo's RAW (a RAW+JPEG pair): its sidecars get the
+    same fields, so a verdict reaches both files.  ``keep_rating``: the model's stars never
+    replace a person's ``xmp:Rating``.  Never raises for a sidecar that cannot be written:
+    each is a ``SidecarNote`` in the result, and that file is left byte-identical.
+    """
+    photo = Path(photo)
+    plans = [plan_sidecars(photo, listing)]
+    if raw is not None:
+        plans.append(plan_sidecars(Path(raw), listing if listing is not None and
+                                   Path(raw).parent == listing.folder else None))
+    result = SidecarResult(photo)
+    done: set[Path] = set()
+    for plan in plans:
+        for target in plan.targets or ((plan.create,) if plan.create else ()):
+            if target in done:
+                continue
+            done.add(target)
+            ok, note, kept = _merge_into(target, plan.photo, fields, keep_rating)
+            if ok:
+                result.written.append(target)
+                result.rating_kept |= kept
+            elif note is not None:
+                result.notes.append(note)
+    for plan in plans:  # what was not the photo's, unless its RAW's plan wrote it after all
+        result.notes += [n for n in plan.notes if n.sidecar not in done]
+    return result
 
 
 def update_sidecar(photo: Path, fields: dict[str, str | None],
                    keep_rating: bool = False) -> Path:
-    """Merge ``fields`` (Exiv2 keys -> values; None deletes) into the photo's sidecar.
-
-    ``keep_rating``: leave ``xmp:Rating`` alone if someone other than Curator set it (it is
-    present and differs from ``curator:Stars``).  Returns the sidecar's path.  Raises
-    ``SidecarError`` (and changes nothing) when an existing sidecar cannot be parsed.
-    """
-    target = sidecar_path(photo)
-    with _lock:
-        pyexiv2 = _pyexiv2()
-        old = target.read_bytes() if _is_file(target) else _EMPTY_PACKET
-        try:
-            img = pyexiv2.ImageData(old)  # type: ignore[attr-defined]
-        except Exception as exc:
-            raise SidecarError(f"cannot parse {target}: {exc}") from exc
-        try:
-            current = dict(img.read_xmp())
-            fields = dict(fields)
-            if keep_rating and RATING in fields:
-                theirs = current.get(RATING)
-                if theirs is not None and str(theirs) != str(current.get(STARS)):
-                    fields.pop(RATING)
-            img.modify_xmp(fields)
-            data = img.get_bytes()
-        except Exception as exc:
-            raise SidecarError(f"cannot update {target}: {exc}") from exc
-        finally:
-            img.close()
-        atomic_write_bytes(target, data)
-    log.debug("wrote %s", target)
-    return target
+    """``write_sidecars`` for one photo that must get a sidecar: returns the first one
+    written; raises ``SidecarError`` (first note's text) when none was."""
+    result = write_sidecars(photo, fields, keep_rating)
+    if not result.written:
+        raise SidecarError(result.notes[0].text() if result.notes else
+                           f"no sidecar written for {Path(photo).name!r}")
+    return result.written[0]
 
 
 def verdict_fields(flag: int, stars: int) -> dict[str, str | None]:
-    """Sidecar fields for a person's verdict: ``flag`` 1 pick, -1 reject, 0 none; stars 0–5."""
+    """Sidecar fields for a person's verdict: ``flag`` 1 pick, -1 reject, 0 none; stars 0–5.
+
+    The rating is then the person's: the model's mark (``curator:RatingSource``) is removed.
+    """
+    mine: dict[str, str | None] = {RATING_SOURCE: None, RATING_DATE: None}
     if flag < 0:
-        return {RATING: "-1", PICK_LABEL: str(PICK_REJECTED)}
+        return {RATING: "-1", PICK_LABEL: str(PICK_REJECTED), **mine}
     return {RATING: str(max(0, min(5, stars))),
-            PICK_LABEL: str(PICK_ACCEPTED if flag > 0 else PICK_NONE)}
+            PICK_LABEL: str(PICK_ACCEPTED if flag > 0 else PICK_NONE), **mine}
 
 
 def score_fields(score: float, stars: int, model_digest: str) -> dict[str, str | None]:
-    """Sidecar fields for a model score: Curator's namespace plus the derived rating."""
+    """Sidecar fields for a model score: Curator's namespace plus the derived rating (written
+    with ``keep_rating=True``, so only where the rating is the model's own)."""
     return {SCORE: f"{score:.1f}", STARS: str(stars), MODEL: model_digest[:16],
             RATING: str(stars)}
 
 
-def copy_sidecar(src_photo: Path, dest_photo: Path) -> Path | None:
-    """Copy ``src_photo``'s sidecar (if any) beside ``dest_photo`` (``sidecar_path``'s name);
-    returns it or None.
+def copy_sidecar(src_photo: Path, dest_photo: Path,
+                 src_sidecars: Iterable[Path] | None = None) -> Path | None:
+    """Copy ``src_photo``'s own sidecar (byte for byte, if it has one) beside ``dest_photo``
+    as ``dest_photo``'s: ``name.ext.xmp``, or ``stem.xmp`` where the source used that name.
+    Returns the copy or None.  Never overwrites; a sidecar that is another file's (a RAW's
+    ``stem.xmp`` beside a JPEG) is never copied as this photo's.
 
-    Used by export, so a copy carries the original's keywords and ratings.  Never overwrites.
+    Used by export, so a copy carries the original's keywords and ratings.
     """
-    src = existing_sidecar(src_photo)
-    if src is None:
+    sources = list(src_sidecars) if src_sidecars is not None else \
+        list(plan_sidecars(src_photo).targets)
+    if not sources:
         return None
+    src = sources[0]
+    own_name = src.name.casefold() == (Path(src_photo).name + ".xmp").casefold()
+    dest = Path(dest_photo)
+    dest = dest.with_name(dest.name + ".xmp") if own_name else dest.with_name(dest.stem + ".xmp")
     try:
-        dest = sidecar_path(dest_photo)
-    except SidecarError as exc:
-        log.warning("%s: its sidecar was not copied", exc)
-        return None
-    if _is_file(dest):
+        data = src.read_bytes()
+        atomic_write_bytes(dest, data, expect=None)
+    except FileChanged:
         return dest
-    data = src.read_bytes()
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    except OSError as exc:
+        log.warning("sidecar %s not copied to %s: %s", src, dest, exc)
+        return None
     return dest
+
+
+@dataclass
+class SidecarSummary:
+    """Many photos' ``SidecarResult``s added up, for a run's summary line."""
+
+    written: int = 0
+    photos: int = 0
+    ratings_kept: int = 0
+    notes: list[SidecarNote] = field(default_factory=list)
+
+    def add(self, result: SidecarResult) -> None:
+        self.photos += 1
+        self.written += len(result.written)
+        self.ratings_kept += int(result.rating_kept)
+        self.notes += result.notes
+
+    def lines(self) -> list[str]:
+        """What the owner reads: how many were written, whose ratings were kept, and one line
+        for each sidecar left as it is."""
+        head = f"Wrote {self.written} XMP sidecar(s) (score and stars"
+        if self.ratings_kept:
+            head += f"; {self.ratings_kept} rating(s) a person gave kept as they were"
+        out = [head + ")."]
+        if self.notes:
+            out.append(f"{len(self.notes)} sidecar(s) left as they are:")
+            out += [f"  {n.text()}" for n in self.notes]
+        return out
+
+
+def write_score_sidecars(items: Iterable[tuple[Path, float]], digest: str) -> SidecarSummary:
+    """Merge each (photo, 0–100 score) into the photo's sidecars: ``curator:Score``, the stars
+    it maps to, and ``xmp:Rating`` where the rating is the model's own (``keep_rating``).
+
+    ``digest``: the model file's SHA-256.  One folder listing serves every photo of a folder.
+    A RAW+JPEG pair's model score goes to the JPEG's sidecar only: the RAW's sidecar holds
+    what its raw editor keeps, and a model's stars are not a verdict.
+    """
+    from curator.culling import stars_for
+    from curator.sidecar_paths import Listings
+
+    listings = Listings()
+    summary = SidecarSummary()
+    for photo, pct in items:
+        photo = Path(photo)
+        summary.add(write_sidecars(photo, score_fields(pct, stars_for(pct), digest),
+                                   keep_rating=True, listing=listings.of(photo.parent)))
+    return summary

@@ -61,6 +61,6 @@ def test_copy_never_overwrites_an_existing_file(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     dest.mkdir()
     (dest / "a.jpg").write_bytes(b"someone else's file")
-    got = copy_no_overwrite(src, dest)
+    got, _raw = copy_no_overwrite(src, dest)
     assert got.name == "a (2).jpg"
     assert (dest / "a.jpg").read_bytes() == b"someone else's file"

@@ -420,17 +420,18 @@ def test_scan_skips_nas_thumbnails_and_export_folders_follows_links_once(tmp_pat
     before = tree_digest(root)
     found = scan(root)
     # linked.jpg is a second name for desserts/tart.jpg: scored once (fresh-eyes item 12)
-    assert found.photos == sorted([*real, root / "desserts" / "tart.jpg"])
+    # raw.CR2 is scored (from its embedded preview; this one has none: its load says why).
+    assert found.photos == sorted([*real, root / "desserts" / "tart.jpg", root / "raw.CR2"])
     reasons = {path_text(k.path.relative_to(root)): k.reason for k in found.skipped}
     assert set(reasons) == {
         "@eaDir/a.jpg/SYNOPHOTO_THUMB_XL.jpg", ".@__thumb/a.jpg", "#recycle/old.jpg",
         ".thumbnails/normal/x.png", "__MACOSX/day/._b.jpg", "@Recycle/z.jpg",
-        "day/.@__thumb/b.jpg", "$RECYCLE.BIN/q.jpg", "._a.jpg", "raw.CR2", "logo.svg",
+        "day/.@__thumb/b.jpg", "$RECYCLE.BIN/q.jpg", "._a.jpg", "logo.svg",
         "Curator picks/a.jpg", "linked.jpg"}
     assert reasons["linked.jpg"] == f"same file as {path_text(root / 'desserts' / 'tart.jpg')}"
     assert "thumbnail" in reasons["@eaDir/a.jpg/SYNOPHOTO_THUMB_XL.jpg"]
     assert "AppleDouble" in reasons["._a.jpg"]
-    assert "camera raw" in reasons["raw.CR2"]
+    assert "camera raw" in load_photo(root / "raw.CR2", PRE).reason  # type: ignore[union-attr]
     assert "export folder" in reasons["Curator picks/a.jpg"]
     assert tree_digest(root) == before
 
@@ -742,7 +743,8 @@ def test_every_image_extension_is_scored_or_listed_with_a_reason(tmp_path: Path)
     reasons = {k.path: k.reason for k in found.skipped}
     assert set(found.photos) | set(reasons) == set(written), "nothing dropped silently"
     assert not set(found.photos) & set(reasons)
-    assert src / "p6.gpr" in reasons and "camera raw" in reasons[src / "p6.gpr"]
+    # p6.gpr (GoPro raw) holds JPEG bytes: scored (LibRaw cannot read it; Pillow can).
+    assert src / "p6.gpr" in found.photos
     for p in found.photos:
         assert p.suffix.strip().lower() in PHOTO_EXTENSIONS
         assert isinstance(load_photo(p, PRE), LoadedPhoto), p

@@ -40,14 +40,14 @@ def test_window_says_which_files_were_not_scored_and_why(
     make_jpeg(root / "@eaDir" / "paella.jpg" / "SYNOPHOTO_THUMB_XL.jpg")
     make_jpeg(root / "@eaDir" / "paella.jpg" / "SYNOPHOTO_THUMB_S.jpg", 60, 45)
     make_jpeg(root / "._paella.jpg")
-    (root / "raw.NEF").write_bytes(b"MM\0*raw")
+    (root / "logo.svg").write_text("<svg/>")
     _open(qtbot, win, root)
     assert win.model.rowCount() == 1
     btn = win.skipped_btn
     assert btn.isVisible() and btn.text() == "4 files not scored"
     tip = btn.toolTip()
     assert "2 × inside a NAS/OS thumbnail or trash folder (@eaDir)" in tip
-    assert "AppleDouble" in tip and "camera raw" in tip
+    assert "AppleDouble" in tip and "vector image" in tip
     assert "SYNOPHOTO_THUMB_S.jpg" in btn.markdown()
     make_jpeg(tmp_path / "clean" / "a.jpg")
     _open(qtbot, win, tmp_path / "clean")

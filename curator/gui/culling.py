@@ -28,8 +28,10 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QTool
 from curator.culling import Flag, Verdict
 from curator.gui.models import PhotoItem, Roles
 from curator.gui.scoredisplay import passes as score_passes
+from curator.names import display_text
 from curator.score import PhotoScore
-from curator.sidecar import SidecarError, update_sidecar, verdict_fields
+from curator.sidecar import verdict_fields, write_sidecars
+from curator.sidecar_paths import SidecarNote
 
 if TYPE_CHECKING:
     from curator.gui.main_window import MainWindow
@@ -227,7 +229,8 @@ class CullingController(QObject):
             return
         current_row = self.win.view.currentIndex().row()
         changed: list[Path] = []
-        failed: list[str] = []
+        failed: list[SidecarNote] = []
+        unwritten = 0
         for it in items:
             new = change(it.verdict)
             if new == it.verdict:
@@ -236,14 +239,17 @@ class CullingController(QObject):
             changed.append(it.path)
             self.win.model.touch(it.path)
             if self.write_sidecars:
-                try:
-                    update_sidecar(it.path, verdict_fields(int(new.flag), new.stars))
-                except (SidecarError, OSError) as exc:
-                    failed.append(f"{it.path.name}: {exc}")
+                result = write_sidecars(it.path, verdict_fields(int(new.flag), new.stars),
+                                        raw=it.raw)
+                failed += result.notes
+                unwritten += 0 if result.written else 1
             self._remember(it, new)
         if failed:
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            only = (f" {unwritten} photo(s) got no sidecar: their verdict is kept in Curator "
+                    "only." if unwritten else "")
             self.win.statusBar().showMessage(
-                f"Sidecar not written for {len(failed)} photo(s): {failed[0]}", 10000)
+                f"{display_text(failed[0].text())}{more}.{only}", 10000)
         if self.filter != CullFilter.ALL:
             self.win.proxy.refilter()
         if advance and len(items) == 1:
@@ -390,8 +396,9 @@ class CullingController(QObject):
     def export_picks(self, dest: Path) -> int:
         """Copy every flagged pick to ``dest`` (export thread); returns how many."""
         picks = self.picks()
-        if picks:
-            self.win.run_export(picks, dest, len(picks), None)
+        if picks:  # a pick's RAW goes with it, as the export dialog last chose
+            self.win.run_export(picks, dest, len(picks), None, with_raw=self.win.settings.value(
+                "export/with_raw", True) in (True, "true"))
         return len(picks)
 
     def export_picks_dialog(self) -> None:

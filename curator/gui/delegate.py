@@ -14,9 +14,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from curator.gui.contrast import readable
-from curator.gui.models import PhotoItem, Roles
+from curator.gui.models import PhotoItem, Roles, display_name
 from curator.gui.scoredisplay import format_score, score_band
-from curator.names import path_text
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +171,7 @@ class PhotoDelegate(QStyledItemDelegate):
             p.setPen(cols["error"])
             p.drawText(line1, left, "broken file")
         p.setPen(cols["name"])
-        name = p.fontMetrics().elidedText(path_text(it.path.name),
+        name = p.fontMetrics().elidedText(display_name(it),
                                           Qt.TextElideMode.ElideMiddle, line2.width())
         p.drawText(line2, left, name)
         p.restore()

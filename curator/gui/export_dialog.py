@@ -78,6 +78,8 @@ class ExportChoice:
     min_score: float | None
     rank_prefix: bool
     selected_only: bool
+    #: Copy each photo's RAW with it (RAW+JPEG pairs), under the same name.
+    with_raw: bool = False
 
 
 class ExportDialog(QDialog):
@@ -85,7 +87,8 @@ class ExportDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, folder: Path, dest: Path, n_ranked: int,
                  n_selected: int = 0, filter_min: float | None = None,
-                 rank_prefix: bool = False, still_scoring: bool = False) -> None:
+                 rank_prefix: bool = False, still_scoring: bool = False,
+                 n_pairs: int = 0, with_raw: bool = True) -> None:
         super().__init__(parent)
         self.folder = Path(folder).resolve()
         self.setWindowTitle("Export best photos")
@@ -142,6 +145,13 @@ class ExportDialog(QDialog):
                                 "a file manager lists them best first")
         self.prefix.setChecked(rank_prefix)
         form.addRow(self.prefix)
+        # RAW+JPEG pairs: offered only when the folder has some.
+        self.with_raw = QCheckBox(f"Copy each photo's RAW file with it ({n_pairs} photo(s) "
+                                  "here have one, e.g. DSC_0042.NEF beside DSC_0042.JPG)")
+        self.with_raw.setChecked(with_raw and n_pairs > 0)
+        self.with_raw.setVisible(n_pairs > 0)
+        if n_pairs:
+            form.addRow(self.with_raw)
         note = QLabel("Originals are never moved or changed; existing files in the folder are "
                       "never overwritten. picks.csv in that folder lists ranks and scores.")
         note.setWordWrap(True)
@@ -207,14 +217,17 @@ class ExportDialog(QDialog):
             min_score=round(self.min_score.value(), 2) if self.use_min.isChecked() else None,
             rank_prefix=self.prefix.isChecked(),
             selected_only=self.selected.isChecked(),
+            with_raw=self.with_raw.isChecked(),
         )
 
 
 def export_summary(copied: int, requested: int, dest: Path, min_score: float | None,
-                   unreadable: int) -> str:
-    """The result in plain words: what was copied, what was left out, and where."""
+                   unreadable: int, raws: int = 0) -> str:
+    """The result in plain words: what was copied (``raws``: RAW files with their photos),
+    what was left out, and where."""
     if copied:
-        lines = [f"Copied {copied} photo(s) to {display_text(dest)}."]
+        with_raw = f" with {raws} RAW file(s)" if raws else ""
+        lines = [f"Copied {copied} photo(s){with_raw} to {display_text(dest)}."]
     else:
         lines = [f"Nothing was copied to {display_text(dest)}."]
     if copied < requested:

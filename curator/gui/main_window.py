@@ -98,14 +98,15 @@ class _ExportWorker(QObject):
     #: The folder being shown (set from the GUI thread before each export): never export into it.
     scanned_root: Path | None = None
 
-    @Slot(list, object, int, object, bool)
+    @Slot(list, object, int, object, bool, object)
     def run(self, ranked: list[PhotoScore], dest: Path, top: int, min_score: float | None,
-            rank_prefix: bool) -> None:
+            rank_prefix: bool, raw_of: dict[Path, Path] | None = None) -> None:
         from curator.export import ExportError, export_top
 
         try:
             report = export_top(ranked, Path(dest), top, min_score, self.progress.emit,
-                                scanned_root=self.scanned_root, rank_prefix=rank_prefix)
+                                scanned_root=self.scanned_root, rank_prefix=rank_prefix,
+                                raw_of=raw_of)
             self.done.emit(report)
         except ExportError as exc:  # a destination fault: one line, no traceback
             self.failed.emit(str(exc))
@@ -121,7 +122,7 @@ class MainWindow(QMainWindow):
     #: a name that is not UTF-8 (``root\xe9``), so the worker got another folder.
     start_job = Signal(int, object, object)  # generation, folder, model path
     preload_model = Signal(str)
-    start_export = Signal(list, object, int, object, bool)  # ranked, dest Path, …
+    start_export = Signal(list, object, int, object, bool, object)  # ranked, dest Path, …
     rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
@@ -642,19 +643,29 @@ class MainWindow(QMainWindow):
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
                            self.settings.value("export/rank_prefix", False) in (True, "true"),
-                           still_scoring=self.scoring)
+                           still_scoring=self.scoring, n_pairs=len(self.raw_of()),
+                           with_raw=self.settings.value("export/with_raw", True)
+                           in (True, "true"))
         self.culling.annotate_export_dialog(dlg)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         c = dlg.values()
         remember_export_dir(self.settings, self.folder, c.dest)
         self.settings.setValue("export/rank_prefix", c.rank_prefix)
+        if self.raw_of():
+            self.settings.setValue("export/with_raw", c.with_raw)
         # Selected photos go as chosen, stacked or not; otherwise the best of each stack.
         source = [s for s in all_ranked if s.path in chosen] if c.selected_only else ranked
-        self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix)
+        self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix,
+                        with_raw=c.with_raw)
+
+    def raw_of(self) -> dict[Path, Path]:
+        """The shown folder's RAW+JPEG pairs: photo -> its RAW."""
+        return {it.path: it.raw for it in self.model.items() if it.raw is not None}
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
-                   min_score: float | None, rank_prefix: bool = False) -> None:
+                   min_score: float | None, rank_prefix: bool = False,
+                   with_raw: bool = False) -> None:
         """Copy the top photos in the export thread; its signals land on this window's slots."""
         if self._export_progress is not None:
             QMessageBox.information(self, "Curator", "An export is already running.")
@@ -672,7 +683,8 @@ class MainWindow(QMainWindow):
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
             ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
-        self.start_export.emit(ranked, Path(dest), top, None, rank_prefix)
+        self.start_export.emit(ranked, Path(dest), top, None, rank_prefix,
+                               self.raw_of() if with_raw else None)
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:
@@ -705,7 +717,8 @@ class MainWindow(QMainWindow):
         # Unreadable files only matter when they left the export short of what was asked.
         unreadable = (sum(it.error is not None for it in self.model.items())
                       if len(picks) < self._export_top else 0)
-        msg = export_summary(len(picks), asked, dest, minimum, unreadable)
+        msg = export_summary(len(picks), asked, dest, minimum, unreadable,
+                             sum(p.raw_dest is not None for p in picks))
         self.last_export_message = msg
         self.statusBar().showMessage(msg.replace("\n", " "), 10000)
         self.export_finished.emit(True)

@@ -84,6 +84,8 @@ class PhotoItem:
     scaled: QPixmap | None = None  # the pixmap at the cell's size (delegate's cache)
     #: The person's flag and stars (from the sidecar when the folder opens; see gui/culling.py).
     verdict: Verdict = field(default_factory=Verdict)
+    #: The photo's RAW (a RAW+JPEG pair, ``curator.scan.pair_raws``): verdicts go to both.
+    raw: Path | None = None
     #: Near-duplicate stack: group id (0 = not grouped yet), whether this is its best photo,
     #: its size, and the best photo's score (stacks sort by it, members right after it).
     group: int = 0
@@ -122,6 +124,12 @@ class PhotoItem:
             self.pixmap = QPixmap.fromImage(self.image)
             self.image = None
         return self.pixmap
+
+
+def display_name(it: PhotoItem) -> str:
+    """The name the grid shows: ``DSC_0042.jpg + NEF`` for a RAW+JPEG pair."""
+    name = path_text(it.path.name)
+    return f"{name} + {path_text(it.raw.suffix[1:]).upper()}" if it.raw is not None else name
 
 
 def score_text(it: PhotoItem) -> str:
@@ -167,15 +175,19 @@ class PhotoListModel(QAbstractListModel):
             return None
         it = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return path_text(it.path.name)
+            return display_name(it)
         if role == Qt.ItemDataRole.ToolTipRole:
+            name = path_text(it.path.name)
+            if it.raw is not None:
+                name += (f"\nwith its RAW {path_text(it.raw.name)}: picks and stars go to "
+                         "both")
             if it.error:
-                return f"{path_text(it.path.name)}\nCannot be scored: {it.error}"
+                return f"{name}\nCannot be scored: {it.error}"
             taken = capture_text(it)
             if it.score is not None:
-                return (f"{path_text(it.path.name)}\n{score_text(it)} (rank {it.rank})"
+                return (f"{name}\n{score_text(it)} (rank {it.rank})"
                         f"{reasons_text(it)}\n{taken}")
-            return f"{path_text(it.path.name)}\nnot scored yet\n{taken}"
+            return f"{name}\nnot scored yet\n{taken}"
         if role == Roles.Path:
             return str(it.path)
         if role == Roles.Score:

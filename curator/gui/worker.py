@@ -31,7 +31,8 @@ from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
 from curator.scan import scan
 from curator.score import PhotoScore, Scorer, default_workers, rank
-from curator.sidecar import existing_sidecar, read_sidecar
+from curator.sidecar import read_sidecar
+from curator.sidecar_paths import Listings, SidecarNote, plan_sidecars
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,12 @@ class ScoreWorker(QObject):
         found = scan(folder)
         paths = found.photos
         self.skipped.emit(gen, found.skipped)
-        self.found.emit(gen, [_placeholder(p) for p in paths])
+        listings = Listings()
+        unreadable: list[SidecarNote] = []
+        self.found.emit(gen, [_placeholder(p, found.raw_of.get(p), listings, unreadable)
+                              for p in paths])
+        if unreadable:
+            self.notice.emit(gen, unreadable_sidecars_text(unreadable))
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
@@ -135,7 +141,10 @@ class ScoreWorker(QObject):
         # Capture times (EXIF headers, ~1 ms a file) in a side thread: the grid shows at once.
         threading.Thread(target=self._read_dates, args=(gen, paths, cancelled),
                          name="curator-dates", daemon=True).start()
-        cache = open_cache(self.cache_dir or default_cache_dir())  # None: busy/read-only
+        notes: list[str] = []  # busy, full, newer: one line for the status bar
+        cache = open_cache(self.cache_dir or default_cache_dir(), notes=notes)
+        for note in notes:
+            self.notice.emit(gen, note)
         thumbs: list[tuple[Path, QImage]] = []
         pending: list[tuple[Any, ...]] = []
         last_emit = [0.0]
@@ -204,6 +213,8 @@ class ScoreWorker(QObject):
             scorer.on_decoded = None
             scorer.cache = None
             if cache is not None:
+                if cache.bypassed is not None and cache.note is not None:
+                    self.notice.emit(gen, cache.note)  # it failed mid-run (disk full, …)
                 cache.close()
         if scored and not cancelled():
             if personal is not None:
@@ -276,16 +287,34 @@ def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]
                      best_score[groups.best[g]]) for s in ranked}
 
 
-def _placeholder(path: Path) -> PhotoItem:
-    """A grid item before scoring; the flag and stars come from the sidecar if there is one."""
-    item = PhotoItem(path, _mtime(path))
-    if existing_sidecar(path) is not None:
-        info = read_sidecar(path)
-        # A rating that is just the stars ``curator score --xmp`` derived from the score is
-        # the model's, not the person's: the score itself already shows it.
-        if not (info.pick_label is None and info.rating == info.stars):
-            item.verdict = Verdict.from_sidecar(info.rating, info.pick_label)
+def _placeholder(path: Path, raw: Path | None = None, listings: Listings | None = None,
+                 unreadable: list[SidecarNote] | None = None) -> PhotoItem:
+    """A grid item before scoring; the flag and stars come from the photo's own sidecar (for
+    a RAW+JPEG pair, the JPEG's, else the RAW's).  A rating the model wrote (``curator score
+    --xmp``) is not a verdict: the score itself already shows it.  Sidecars that cannot be
+    read completely are added to ``unreadable``."""
+    item = PhotoItem(path, _mtime(path), raw=raw)
+    for p in (path, raw) if raw is not None else (path,):
+        plan = plan_sidecars(p, listings.of(p.parent) if listings is not None else None)
+        if plan.read_from is None:
+            continue
+        info = read_sidecar(p, plan)
+        if info.problem is not None and unreadable is not None:
+            unreadable.append(SidecarNote(plan.read_from, p, info.problem))
+        rating = None if info.model_rating else info.rating
+        verdict = Verdict.from_sidecar(rating, info.pick_label)
+        if not verdict.empty:
+            item.verdict = verdict
+            break
     return item
+
+
+def unreadable_sidecars_text(notes: list[SidecarNote]) -> str:
+    """The status bar's line for sidecars that cannot be read completely at folder open."""
+    first = notes[0]
+    more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+    return (f"{first.text()}{more}: its rating is not shown, and Curator will not write "
+            f"to it.")
 
 
 def _mtime(path: Path) -> float:
