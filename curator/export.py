@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from curator.fsutil import atomic_write_bytes
+from curator.fsutil import atomic_write_bytes, os_reason
 from curator.fsutil import name_max as fs_name_max
 from curator.names import CsvLines, csv_cell, path_bytes_b64, path_text
 from curator.score import PhotoScore
@@ -162,20 +162,8 @@ def check_destination(dest_dir: Path, scanned_root: Path | None = None) -> str |
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
-            raise ExportError(f"cannot export to {shown}: {_os_reason(exc)}") from exc
+            raise ExportError(f"cannot export to {shown}: {os_reason(exc)}") from exc
     return note
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the destination is full (no space left)"
-    if exc.errno == errno.EROFS:
-        return "the destination is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.ENAMETOOLONG:
-        return "file name too long for the destination"
-    return exc.strerror or str(exc)
 
 
 def select_top(
@@ -289,12 +277,12 @@ def _per_file_reason(exc: OSError, src: Path) -> str | None:
     if exc.errno == errno.EFBIG:
         return "too large for the destination's file system (FAT32 stops at 4 GB)"
     if exc.errno == errno.ENAMETOOLONG:
-        return _os_reason(exc)
+        return os_reason(exc)
     if exc.errno == errno.EINVAL:  # FAT/exFAT refuse \\ : * ? " < > | in names
         return "name not allowed by the destination's file system"
     same = exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(src)
     if same and getattr(exc, "filename2", None) is None:
-        return f"cannot read the original: {_os_reason(exc)}"
+        return f"cannot read the original: {os_reason(exc)}"
     return None
 
 
@@ -326,7 +314,7 @@ def export_top(
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot create {path_text(dest_dir)}: {_os_reason(exc)}") from exc
+        raise ExportError(f"cannot create {path_text(dest_dir)}: {os_reason(exc)}") from exc
     chosen = select_top(ranked, top, min_score, keep)
     report = ExportReport()
     report.planned = len(chosen)
@@ -346,7 +334,7 @@ def export_top(
                 if progress:
                     progress(i, len(chosen))
                 continue
-            report.stopped = (f"{_os_reason(exc)} while copying {path_text(s.path.name)} "
+            report.stopped = (f"{os_reason(exc)} while copying {path_text(s.path.name)} "
                               f"(nothing partial was left)")
             break
         pick = ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons,
@@ -358,7 +346,7 @@ def export_top(
                 if made is not None:
                     with contextlib.suppress(OSError):
                         os.unlink(made)
-            report.stopped = (f"{PICKS_CSV} could not be updated ({_os_reason(exc)}), so the "
+            report.stopped = (f"{PICKS_CSV} could not be updated ({os_reason(exc)}), so the "
                               f"copy of {path_text(s.path.name)} was removed again")
             break
         report.append(pick)

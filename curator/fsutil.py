@@ -116,6 +116,21 @@ def _link_new(tmp: str, path: Path) -> None:
     os.unlink(tmp)
 
 
+def os_reason(exc: OSError, place: str = "the destination") -> str:
+    """Why a write failed, in the owner's words: "the destination is full (no space left)",
+    "… is read-only", "permission denied", "file name too long for …" (``place`` names
+    what was written to)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{place} is full (no space left)"
+    if exc.errno == errno.EROFS:
+        return f"{place} is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"file name too long for {place}"
+    return exc.strerror or str(exc)
+
+
 def name_max(folder: Path) -> int:
     """The longest file name, in bytes, ``folder``'s file system takes (255 if it won't say)."""
     try:

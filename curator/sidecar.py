@@ -41,7 +41,6 @@ keywords, titles, history and other tools' namespaces survive.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import stat
@@ -51,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from curator.fsutil import FileChanged, FileState, atomic_write_bytes
+from curator.fsutil import FileChanged, FileState, atomic_write_bytes, os_reason
 from curator.sidecar_paths import FolderListing, SidecarNote, SidecarPlan, plan_sidecars
 from curator.xmp_packet import lost_fields, packet_problem
 
@@ -341,21 +340,12 @@ def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
             continue  # another program wrote it meanwhile: merge into its version
         except OSError as exc:
             verb = "could not be created" if st is None else "could not be written"
-            return False, SidecarNote(target, photo, f"{verb} ({_os_reason(exc)})"), False
+            return False, SidecarNote(target, photo,
+                                      f"{verb} ({os_reason(exc, 'the disk')})"), False
         log.debug("wrote %s", real)
         return True, None, kept
     return False, SidecarNote(target, photo, "kept changing while Curator was writing it "
                               "(another program is saving it)"), False
-
-
-def _os_reason(exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full"
-    if exc.errno == errno.EROFS:
-        return "the folder is on a read-only disk"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    return exc.strerror or str(exc)
 
 
 def write_sidecars(photo: Path, fields: dict[str, str | None], keep_rating: bool = False,

@@ -176,7 +176,7 @@ def test_window_shows_a_pair_as_one_card_and_culls_and_exports_both(
     item = win.proxy.index(row, 0).data(Roles.Item)
     assert "with its RAW DSC_0042.dng" in win.proxy.index(row, 0).data(
         Qt.ItemDataRole.ToolTipRole)
-    dlg = ExportDialog(win, root, tmp_path / "out", 2, n_pairs=len(win.raw_of()))
+    dlg = ExportDialog(win, root, tmp_path / "out", 2, n_pairs=len(win.model.raw_of()))
     assert not dlg.with_raw.isHidden() and dlg.with_raw.isChecked()
     assert "1 photo(s) here have one" in dlg.with_raw.text()
     dlg.deleteLater()

@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
                            self.settings.value("export/rank_prefix", False) in (True, "true"),
-                           still_scoring=self.scoring, n_pairs=len(self.raw_of()),
+                           still_scoring=self.scoring, n_pairs=len(self.model.raw_of()),
                            with_raw=self.settings.value("export/with_raw", True)
                            in (True, "true"))
         self.culling.annotate_export_dialog(dlg)
@@ -652,16 +652,12 @@ class MainWindow(QMainWindow):
         c = dlg.values()
         remember_export_dir(self.settings, self.folder, c.dest)
         self.settings.setValue("export/rank_prefix", c.rank_prefix)
-        if self.raw_of():
+        if self.model.raw_of():
             self.settings.setValue("export/with_raw", c.with_raw)
         # Selected photos go as chosen, stacked or not; otherwise the best of each stack.
         source = [s for s in all_ranked if s.path in chosen] if c.selected_only else ranked
         self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix,
                         with_raw=c.with_raw)
-
-    def raw_of(self) -> dict[Path, Path]:
-        """The shown folder's RAW+JPEG pairs: photo -> its RAW."""
-        return {it.path: it.raw for it in self.model.items() if it.raw is not None}
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
                    min_score: float | None, rank_prefix: bool = False,
@@ -684,7 +680,7 @@ class MainWindow(QMainWindow):
             ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
         self.start_export.emit(ranked, Path(dest), top, None, rank_prefix,
-                               self.raw_of() if with_raw else None)
+                               self.model.raw_of() if with_raw else None)
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:

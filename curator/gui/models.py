@@ -311,6 +311,10 @@ class PhotoListModel(QAbstractListModel):
     def items(self) -> list[PhotoItem]:
         return list(self._items)
 
+    def raw_of(self) -> dict[Path, Path]:
+        """The RAW+JPEG pairs shown: photo -> its RAW."""
+        return {it.path: it.raw for it in self._items if it.raw is not None}
+
     def touch(self, path: Path) -> None:
         """Repaint one photo's cell soon (its verdict or stack changed)."""
         row = self._row.get(path)
