@@ -23,8 +23,10 @@ What is written (fields; who reads them):
 
 Whose rating is it?  ``curator score --xmp`` changes ``xmp:Rating`` only where there is none,
 or where it is still the model's own: ``curator:RatingSource`` says ``model``, the rating
-equals ``curator:Stars``, and ``xmp:MetadataDate`` is still the ``curator:RatingDate`` Curator
-wrote with it (any program that changes the sidecar later moves ``xmp:MetadataDate``).
+equals ``curator:Stars``, ``xmp:MetadataDate`` is still the ``curator:RatingDate`` Curator
+wrote with it (Lightroom, darktable and digiKam move ``xmp:MetadataDate`` when they change a
+sidecar), and the file was not modified more than ``_TOUCHED_S`` after it (exiftool leaves
+``xmp:MetadataDate`` alone, but not the file's time).
 Anything else -- no mark, a mark from an older Curator, a rating a person gave in Curator's
 window, Lightroom or darktable -- is a person's and is never overwritten by a model; a
 person's verdict removes the mark.
