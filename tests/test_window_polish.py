@@ -464,6 +464,21 @@ def test_help_menu_and_about(window: MainWindow) -> None:
     assert window.model_actions[BUNDLED_MODEL].isChecked()
 
 
+def test_curator_is_gpl_3_or_later_everywhere_it_says() -> None:
+    """One licence, said the same in LICENSE, pyproject.toml and About (pyexiv2 is GPL)."""
+    import tomllib
+
+    from tests.conftest import REPO
+
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert meta["license"] == {"text": "GPL-3.0-or-later"}
+    assert "GNU GENERAL PUBLIC LICENSE" in (REPO / "LICENSE").read_text()[:200]
+    assert "Version 3" in (REPO / "LICENSE").read_text()[:200]
+    about = about_markdown(BUNDLED_MODEL, "bundled model")
+    assert "GPL-3.0-or-later" in about and "Proprietary" not in about
+    assert "| pyexiv2 (Exiv2) | GPL-3.0 |" in about
+
+
 def test_non_model_file_gets_curators_message(qtbot: Any, window: MainWindow, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[str] = []

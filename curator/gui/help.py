@@ -30,6 +30,11 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F1", "This list"),
 )
 
+#: Curator's own licence, as About says it (the full text is LICENSE, beside README.md).
+CURATOR_LICENCE = ("Curator is free software under the GNU General Public License, version 3 "
+                   "or (at your option) any later version (GPL-3.0-or-later). It comes with "
+                   "no warranty. It is built on:")
+
 LICENCES = (
     ("PySide6 (Qt for Python)", "LGPL-3.0"),
     ("PyTorch, torchvision", "BSD-3-Clause"),
@@ -38,6 +43,7 @@ LICENCES = (
     ("pillow-heif", "BSD-3-Clause (libheif: LGPL-3.0)"),
     ("NumPy, SciPy, scikit-learn", "BSD-3-Clause"),
     ("pyexiv2 (Exiv2)", "GPL-3.0"),
+    ("rawpy (LibRaw)", "MIT (LibRaw: LGPL-2.1 or CDDL-1.0)"),
     ("platformdirs", "MIT"),
     ("Sample photos", "The Unlicense and MIT: see assets/samples/LICENSE-*.txt"),
 )
@@ -70,4 +76,5 @@ def about_markdown(model_path: Path, model_name: str) -> str:
             f"**Model in use:** {model}  \n`{model_path}`\n\n"
             "Model ▸ About This Model describes what it was trained on and how well it does.\n\n"
             f"Python {platform.python_version()} on {platform.system()}.\n\n"
-            f"## Licences\n\n| Component | Licence |\n|---|---|\n{lic}\n")
+            f"## Licences\n\n{CURATOR_LICENCE}\n\n"
+            f"| Component | Licence |\n|---|---|\n{lic}\n")
