@@ -108,6 +108,14 @@ def disk_full_text(path: Path) -> str:
     return f"the disk holding the score cache {path} is full{shown}"
 
 
+def _read_only_fs(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 def _size(n: int) -> str:
     """A byte count as people read it: 512 bytes, 12.3 kB, 4.1 MB."""
     if n < 1000:
@@ -238,6 +246,12 @@ class ScoreCache:
                 ) from exc
             if is_disk_full(exc, self.path.parent):
                 raise CacheUnavailable(disk_full_text(self.path)) from exc
+            if self._cannot_write() and not is_corrupt(exc):
+                # A read-only disk or folder: the scores already there are still good.
+                self._conn = self._open_read_only(
+                    f"score cache {self.path} cannot be written (its disk or folder is "
+                    "read-only)", "but new ones are not saved this run")
+                return
             if not (is_corrupt(exc) and self._fails_integrity_check()):
                 raise CacheUnavailable(f"cannot use score cache {self.path}: {exc}") from exc
             try:
@@ -251,11 +265,30 @@ class ScoreCache:
     def _open_newer(self, version: int) -> sqlite3.Connection:
         """Open a cache a newer Curator wrote, read-only; raise ``CacheUnavailable`` (the
         file untouched) when its tables lack what this version reads."""
-        why = (f"score cache {self.path} was last written by a newer Curator (schema "
-               f"{version}; this version knows {SCHEMA_VERSION})")
+        return self._open_read_only(
+            f"score cache {self.path} was last written by a newer Curator (schema {version}; "
+            f"this version knows {SCHEMA_VERSION})",
+            "but nothing is written to it, so the newer version finds it as it left it")
+
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """A read-only connection; on a read-only disk or folder, where SQLite cannot make
+        the WAL's shared-memory file, one that skips locking (``immutable``: nothing can
+        write there)."""
+        uri = self.path.resolve().as_uri()
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=self.wait_s, isolation_level=None)
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.wait_s,
+                                   isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            if os.access(self.path.parent, os.W_OK) and not _read_only_fs(self.path.parent):
+                raise
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=self.wait_s,
+                               isolation_level=None)
+
+    def _open_read_only(self, why: str, so: str) -> sqlite3.Connection:
+        try:
+            conn = self._read_only_connection()
         except sqlite3.Error as exc:
             raise CacheUnavailable(f"{why} and cannot be opened read-only ({exc}); it is "
                                    "left as it is") from exc
@@ -273,10 +306,16 @@ class ScoreCache:
         except CacheUnavailable:
             conn.close()
             raise
-        self.read_only = (f"{why}: its scores are used, but nothing is written to it, so the "
-                          "newer version finds it as it left it")
+        self.read_only = f"{why}: its scores are used, {so}"
         log.warning("%s", self.read_only)
         return conn
+
+    def _cannot_write(self) -> bool:
+        """Whether the cache file exists but this process cannot write it or its folder."""
+        if not self.path.is_file():
+            return False
+        return (_read_only_fs(self.path.parent) or not os.access(self.path, os.W_OK)
+                or not os.access(self.path.parent, os.W_OK))
 
     def _set_aside(self, exc: Exception, what: str = "failed its integrity check",
                    tag: str = "corrupt") -> Path:

@@ -24,12 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from curator import __version__, precision
 from curator.cache import open_cache
+from curator.culling import Flag, Verdict
 from curator.groups import Groups, group_photos
 from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
+from curator.pairs import rescue_broken_pairs
 from curator.paths import ModelFileError, default_cache_dir
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
+from curator.verdicts import VerdictReader
 
 if TYPE_CHECKING:
     from curator.sidecar import SidecarSummary
@@ -170,6 +173,9 @@ def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
     t0 = time.perf_counter()
     try:
         results = list(scorer.score(paths, progress=bar))
+        rescued = rescue_broken_pairs(results, args.raw_of)  # a broken JPEG: its RAW alone
+        if rescued:
+            results += scorer.score([raw for _photo, raw in rescued])
     finally:
         bar.close()
     return scorer, results, time.perf_counter() - t0
@@ -199,9 +205,9 @@ def _path_fields(path: Path | str, key: str = "path") -> dict[str, str]:
     return {key: path_text(full), **({f"{key}_bytes": raw} if raw else {})}
 
 
-def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups,
-                raw: Path | None = None) -> dict[str, Any]:
-    return {
+def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups, raw: Path | None = None,
+                sidecars: SidecarSummary | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "rank": rank_no,
         **_path_fields(s.path),
         # A RAW+JPEG pair: the RAW scored with this photo as one entry (README "RAW files").
@@ -221,6 +227,15 @@ def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups,
         "group": groups.group_of[s.path],
         "group_best": groups.is_best(s.path),
     }
+    if sidecars is not None:  # --xmp: the sidecars that now hold this photo's score
+        out["sidecars"] = [_path_fields(p) for p in sidecars.by_photo.get(s.path, [])]
+    return out
+
+
+def _verdict_dict(v: Verdict) -> dict[str, Any]:
+    """A person's verdict in JSON: ``{"flag": "pick"|"reject"|"none", "stars": 0-5}``."""
+    return {"flag": {Flag.PICK: "pick", Flag.REJECT: "reject"}.get(v.flag, "none"),
+            "stars": v.stars}
 
 
 def _sidecar_dict(n: SidecarNote) -> dict[str, Any]:
@@ -245,12 +260,14 @@ def print_results(
     notes = sidecars.notes if sidecars is not None else []
     out = sys.stdout
     if args.json:
+        verdicts = photo_verdicts(args, shown)
         doc: dict[str, Any] = {
             **_path_fields(args.folder, "folder"),
             "model": {**_path_fields(scorer.model_path), "sha256": scorer.digest,
                       # What this run computed in; null when every score came from the cache.
                       "precision": scorer.precision_used},
-            "photos": [_photo_dict(i, s, groups, raw_of.get(s.path))
+            "photos": [{**_photo_dict(i, s, groups, raw_of.get(s.path), sidecars),
+                        "verdict": _verdict_dict(verdicts[s.path])}
                        for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
             "skipped": [{**_path_fields(k.path), "kind": "file", "reason": k.reason}
@@ -297,6 +314,9 @@ def print_results(
         f"\n{len(ranked)} photos scored ({cached} from cache) in {elapsed:.1f} s "
         f"({rate:.1f} photos/s) with {display_text(scorer.model_path)}\n"
     )
+    if raw_of:
+        out.write(f"{len(raw_of)} of them are RAW+JPEG pairs, each scored once from its photo "
+                  f"(export --with-raw copies the RAW too)\n")
     if errors:
         out.write(f"{len(errors)} file(s) could not be scored:\n")
         for e in errors:
@@ -329,12 +349,15 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
         out.write(f"  {len(items)} {display_text(reason)}: {names}{more}\n")
 
 
-def score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str) -> SidecarSummary:
-    """Merge each photo's score and stars into the sidecars of the given path."""
+def score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str,
+                   raw_of: dict[Path, Path] | None = None) -> SidecarSummary:
+    """Merge each photo's score and stars into the sidecars of the given path (``raw_of``:
+    RAW+JPEG pairs, whose RAW's sidecar gets no model score)."""
     from curator.culling import score_percent
     from curator.sidecar import write_score_sidecars
 
-    return write_score_sidecars([(target, score_percent(s)) for s, target in pairs], digest)
+    return write_score_sidecars([(target, score_percent(s)) for s, target in pairs], digest,
+                                raw_of)
 
 
 def _write_sidecar_lines(out: Any, summary: SidecarSummary) -> None:
@@ -370,7 +393,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     scorer, results, elapsed = run_scoring(args)
     sidecars = None
     if args.xmp:  # before the output, so JSON/CSV can list the sidecars left as they are
-        sidecars = score_sidecars([(s, s.path) for s in rank(results)], scorer.digest)
+        sidecars = score_sidecars([(s, s.path) for s in rank(results)], scorer.digest,
+                                  args.raw_of)
     with writing_output():
         print_results(args, scorer, results, elapsed, sidecars)
     if sidecars is not None:
@@ -392,14 +416,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     if note:
         sys.stderr.write(note + "\n")
     scorer, results, _elapsed = run_scoring(args)
-    ranked = rank(results)
+    # Verdicts people gave (sidecars, or the window's remembered choices): rejects never go,
+    # and a rejected best of a near-duplicate group gives way to the next best of it.
+    verdicts = photo_verdicts(args, rank(results))
+    args.rejected = [p for p, v in verdicts.items() if v.flag == Flag.REJECT]
+    out = set(args.rejected)
+    ranked = [s for s in rank(results) if s.path not in out]
     groups = group_photos(ranked)
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep,
-                        raw_of=args.raw_of if args.with_raw else None)
+                        raw_of=args.raw_of if args.with_raw else None, sidecars=args.xmp)
     with writing_output():
         return _report_export(args, scorer, results, ranked, report)
+
+
+def photo_verdicts(args: argparse.Namespace, ranked: list[PhotoScore]) -> dict[Path, Verdict]:
+    """Each ranked photo's verdict (``curator.verdicts``: its sidecars, else a newer choice
+    the window remembered in the cache folder)."""
+    reader = VerdictReader.with_choices(args.cache_dir or default_cache_dir())
+    raw_of: dict[Path, Path] = getattr(args, "raw_of", {})
+    return {s.path: reader.verdict(s.path, raw_of.get(s.path)) for s in ranked}
 
 
 def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Result],
@@ -411,16 +448,10 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
               f"{display_text(p.dest)}{pair}")
     for f in report.failures:
         print(f"   -  not copied: {display_text(f.source)}: {display_text(f.reason)}")
-    if args.xmp:
-        from curator.sidecar import copy_sidecar
-        from curator.sidecar_paths import plan_sidecars
-
+    if args.xmp:  # the originals' sidecars were copied with them (export_top): add the score
         by_path = {s.path: s for s in ranked}
-        for p in report:
-            copy_sidecar(p.source, p.dest)  # the original's keywords and ratings travel along
-            if p.raw_source is not None and p.raw_dest is not None:
-                copy_sidecar(p.raw_source, p.raw_dest, plan_sidecars(p.raw_source).targets)
-        summary = score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest)
+        summary = score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest,
+                                 {p.dest: p.raw_dest for p in report if p.raw_dest is not None})
         print(f"Wrote {summary.written} XMP sidecar(s) next to the copies.")
         for n in summary.notes:
             print(f"  {display_text(n.text())}")
@@ -430,6 +461,11 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
     errors = sum(1 for r in results if isinstance(r, PhotoError))
     if report.stopped:
         print(f"\nStopped: {display_text(report.stopped)}.")
+    if args.rejected:
+        names = ", ".join(display_text(p.name) for p in sorted(args.rejected)[:5])
+        more = f", … (+{len(args.rejected) - 5})" if len(args.rejected) > 5 else ""
+        print(f"Left out {len(args.rejected)} photo(s) rejected in their sidecars: "
+              f"{names}{more}")
     per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
     listed = " (list in picks.csv)" if (args.dest / "picks.csv").is_file() else ""
     print(f"\nExported {len(report)} photo(s){per_group} to {display_text(args.dest)}"

@@ -66,6 +66,15 @@ class ExportedPick:
     raw_dest: Path | None = None
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """How copies are made (``export_top``'s keyword options, carried across threads)."""
+
+    rank_prefix: bool = False
+    raw_of: Mapping[Path, Path] | None = None
+    sidecars: bool = False
+
+
 class ExportError(RuntimeError):
     """The export cannot start (or go on): a one-line reason for the user, no traceback."""
 
@@ -297,6 +306,7 @@ def export_top(
     rank_prefix: bool = False,
     keep: Callable[[PhotoScore], bool] | None = None,
     raw_of: Mapping[Path, Path] | None = None,
+    sidecars: bool = False,
 ) -> ExportReport:
     """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
 
@@ -306,7 +316,10 @@ def export_top(
     (``ranked_name``), the rank zero-padded to the width of the largest rank exported.
     ``keep``: see ``select_top`` (e.g. only the best of each near-duplicate group).
     ``raw_of``: photo -> its RAW for the pairs to copy together (``curator.scan``'s
-    ``raw_of``, given for ``--with-raw``); each RAW lands beside its photo under its stem.
+    ``raw_of``, given for ``--with-raw``); each RAW lands beside its photo under its stem (a
+    RAW gone since scoring is reported, and its photo copied alone).  ``sidecars``: each
+    copy gets a copy of its original's own sidecar (stars, keywords, a raw editor's
+    settings), the RAW's beside the RAW; never another file's.
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
@@ -324,10 +337,18 @@ def export_top(
         name = ranked_name(rank_no, s.path.name, width) if rank_prefix else None
         raw = (raw_of or {}).get(s.path)
         try:
-            dest, raw_dest = copy_no_overwrite(s.path, dest_dir, name, raw)
+            try:
+                dest, raw_dest = copy_no_overwrite(s.path, dest_dir, name, raw)
+            except OSError as exc:
+                raw_why = None if raw is None else _per_file_reason(exc, raw)
+                if raw is None or raw_why is None or not _about(exc, raw):
+                    raise
+                # The RAW's own fault (moved away since scoring): the photo goes alone.
+                report.failures.append(ExportFailure(
+                    raw, f"{raw_why}; {path_text(s.path.name)} was copied without it"))
+                dest, raw_dest = copy_no_overwrite(s.path, dest_dir, name)
         except OSError as exc:
-            why = _per_file_reason(exc, s.path) or (
-                None if raw is None else _per_file_reason(exc, raw))
+            why = _per_file_reason(exc, s.path)
             if why is not None:
                 report.failures.append(ExportFailure(s.path, why))
                 log.info("not copied: %s: %s", path_text(s.path), why)
@@ -350,6 +371,8 @@ def export_top(
                               f"copy of {path_text(s.path.name)} was removed again")
             break
         report.append(pick)
+        if sidecars:
+            _copy_sidecars(pick, report)
         if progress:
             progress(i, len(chosen))
     if created and not len(report):
@@ -359,6 +382,28 @@ def export_top(
         log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
     log.info("exported %d photos to %s", len(report), path_text(dest_dir))
     return report
+
+
+def _about(exc: OSError, path: Path) -> bool:
+    """Whether ``exc`` names ``path`` (its source side), not the destination."""
+    return exc.filename is not None and os.fsencode(exc.filename) == os.fsencode(path) and \
+        getattr(exc, "filename2", None) is None
+
+
+def _copy_sidecars(pick: ExportedPick, report: ExportReport) -> None:
+    """Copy the original's (and its RAW's) own sidecar beside the copies; a failure is a
+    note in the report, never a reason to undo the copy."""
+    from curator.sidecar import copy_sidecar
+    from curator.sidecar_paths import plan_sidecars
+
+    pairs = [(pick.source, pick.dest)]
+    if pick.raw_source is not None and pick.raw_dest is not None:
+        pairs.append((pick.raw_source, pick.raw_dest))
+    for src, dst in pairs:
+        own = plan_sidecars(src).targets
+        if own and copy_sidecar(src, dst, own) is None:
+            report.failures.append(ExportFailure(own[0], f"its sidecar was not copied beside "
+                                                 f"{path_text(dst.name)}"))
 
 
 def _header(old: bytes) -> list[str] | None:

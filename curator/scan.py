@@ -136,8 +136,7 @@ class ScanResult:
     """The photos to score (sorted) and every image-like file left out, with its reason.
 
     ``raw_of``: photo -> its RAW, for RAW+JPEG pairs (``pair_raws``); the RAW itself is not
-    in ``photos`` (it is scored as the pair, from the JPEG) but listed in ``skipped`` with
-    the reason "the RAW of …".
+    in ``photos`` (the pair is one entry, scored once from the photo), nor in ``skipped``.
     """
 
     photos: list[Path] = field(default_factory=list)
@@ -366,8 +365,6 @@ def scan(root: Path, recursive: bool = True) -> ScanResult:
                 result.skipped.append(Skipped(here / f, reason))
     result.photos = _checked_once(sorted(result.photos), result.skipped)
     result.photos, result.raw_of = pair_raws(result.photos)
-    result.skipped.extend(Skipped(r, f"the RAW of {path_text(p.name)}: scored with it, as "
-                                     "one pair") for p, r in result.raw_of.items())
     result.skipped.sort(key=lambda s: s.path)
     return result
 

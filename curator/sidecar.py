@@ -47,12 +47,14 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import FileChanged, FileState, atomic_write_bytes, os_reason
+from curator.names import display_text
+from curator.raw import is_raw
 from curator.sidecar_paths import FolderListing, SidecarNote, SidecarPlan, plan_sidecars
 from curator.xmp_packet import lost_fields, packet_problem
 
@@ -68,6 +70,7 @@ STARS = f"Xmp.{NS_PREFIX}.Stars"
 MODEL = f"Xmp.{NS_PREFIX}.Model"
 RATING_SOURCE = f"Xmp.{NS_PREFIX}.RatingSource"
 RATING_DATE = f"Xmp.{NS_PREFIX}.RatingDate"
+SIDECAR_FOR = "Xmp.photoshop.SidecarForExtension"
 PICK_ACCEPTED, PICK_REJECTED, PICK_NONE = 3, 1, 0
 #: Tries at a merge when another program keeps changing the sidecar meanwhile.
 _ATTEMPTS = 3
@@ -121,6 +124,8 @@ class SidecarResult:
     written: list[Path] = field(default_factory=list)
     notes: list[SidecarNote] = field(default_factory=list)
     rating_kept: bool = False
+    #: Of ``written``: the ones that already held these fields (the file was not rewritten).
+    unchanged: list[Path] = field(default_factory=list)
 
 
 def sidecar_candidates(photo: Path) -> tuple[Path, Path]:
@@ -287,39 +292,63 @@ def _real_target(path: Path) -> tuple[Path | None, str | None]:
     return path, None
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """One sidecar's outcome: done (written, or already holding those fields: ``changed``
+    False), else the note saying why it was left alone; whether a person's rating was kept."""
+
+    ok: bool
+    note: SidecarNote | None = None
+    kept: bool = False
+    changed: bool = True
+
+
+def _unchanged(current: dict[str, object], todo: dict[str, str | None]) -> bool:
+    """Whether the packet already holds every field of ``todo`` (dates aside): then the file
+    is not rewritten, so Lightroom does not see "metadata changed" after every run."""
+    for key, value in todo.items():
+        if key in (METADATA_DATE, RATING_DATE):
+            continue
+        have = current.get(key)
+        if (value is None) != (have is None) or (value is not None and str(have) != value):
+            return False
+    return True
+
+
 def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
-                keep_rating: bool) -> tuple[bool, SidecarNote | None, bool]:
-    """Merge ``fields`` into the existing sidecar ``target`` (or create it when missing):
-    (written, the note when it was left alone, whether a person's rating was kept)."""
+                keep_rating: bool) -> _Merged:
+    """Merge ``fields`` into the existing sidecar ``target`` (or create it when missing)."""
     real, why = _real_target(target)
     if real is None:
-        return False, SidecarNote(target, photo, why or "cannot be used"), False
+        return _Merged(False, SidecarNote(target, photo, why or "cannot be used"))
     for _attempt in range(_ATTEMPTS):
         try:
             st = os.stat(real)
         except FileNotFoundError:
             st = None
         except OSError as exc:
-            return False, SidecarNote(target, photo, f"cannot be looked at "
-                                                     f"({exc.strerror or exc})"), False
+            return _Merged(False, SidecarNote(target, photo, f"cannot be looked at "
+                                                             f"({exc.strerror or exc})"))
         if st is not None:
             why = _why_not_writable(real, st)
             if why is not None:
-                return False, SidecarNote(target, photo, why), False
+                return _Merged(False, SidecarNote(target, photo, why))
             try:
                 old = real.read_bytes()
             except OSError as exc:
-                return False, SidecarNote(target, photo, f"cannot be read "
-                                                         f"({exc.strerror or exc})"), False
+                return _Merged(False, SidecarNote(target, photo, f"cannot be read "
+                                                                 f"({exc.strerror or exc})"))
         else:
             old = _EMPTY_PACKET
         try:
             current = _parse_whole(old)
         except ValueError as exc:
-            return False, SidecarNote(target, photo, str(exc)), False
+            return _Merged(False, SidecarNote(target, photo, str(exc)))
         stamp = _now()
         todo, kept = _fields_for(current, None if st is None else st.st_mtime, fields,
                                  keep_rating, stamp)
+        if st is not None and _unchanged(current, todo):
+            return _Merged(True, kept=kept, changed=False)
         try:
             with _lock:
                 img = _pyexiv2().ImageData(  # type: ignore[attr-defined]
@@ -331,23 +360,24 @@ def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
                     img.close()
             after = _parse_whole(data)
         except Exception as exc:
-            return False, SidecarNote(target, photo, f"cannot be updated by Exiv2 ({exc})"), False
+            return _Merged(False, SidecarNote(target, photo,
+                                              f"cannot be updated by Exiv2 ({exc})"))
         lost = lost_fields(current, after, todo)
         if lost:
-            return False, SidecarNote(target, photo, "would lose or change other fields in "
-                                      f"a merge ({', '.join(lost[:4])})"), False
+            return _Merged(False, SidecarNote(target, photo, "would lose or change other "
+                                              f"fields in a merge ({', '.join(lost[:4])})"))
         try:
             atomic_write_bytes(real, data, expect=None if st is None else FileState.of(st))
         except FileChanged:
             continue  # another program wrote it meanwhile: merge into its version
         except OSError as exc:
             verb = "could not be created" if st is None else "could not be written"
-            return False, SidecarNote(target, photo,
-                                      f"{verb} ({os_reason(exc, 'the disk')})"), False
+            return _Merged(False, SidecarNote(target, photo,
+                                              f"{verb} ({os_reason(exc, 'the disk')})"))
         log.debug("wrote %s", real)
-        return True, None, kept
-    return False, SidecarNote(target, photo, "kept changing while Curator was writing it "
-                              "(another program is saving it)"), False
+        return _Merged(True, kept=kept)
+    return _Merged(False, SidecarNote(target, photo, "kept changing while Curator was writing "
+                                      "it (another program is saving it)"))
 
 
 def write_sidecars(photo: Path, fields: dict[str, str | None], keep_rating: bool = False,
@@ -373,12 +403,18 @@ def write_sidecars(photo: Path, fields: dict[str, str | None], keep_rating: bool
             if target in done:
                 continue
             done.add(target)
-            ok, note, kept = _merge_into(target, plan.photo, fields, keep_rating)
-            if ok:
+            todo = fields
+            if target == plan.create and is_raw(plan.photo):
+                # Say whose it is, as Lightroom does: no later run can take it for another's.
+                todo = {**fields, SIDECAR_FOR: plan.photo.suffix[1:].upper()}
+            merged = _merge_into(target, plan.photo, todo, keep_rating)
+            if merged.ok:
                 result.written.append(target)
-                result.rating_kept |= kept
-            elif note is not None:
-                result.notes.append(note)
+                result.rating_kept |= merged.kept
+                if not merged.changed:
+                    result.unchanged.append(target)
+            elif merged.note is not None:
+                result.notes.append(merged.note)
     for plan in plans:  # what was not the photo's, unless its RAW's plan wrote it after all
         result.notes += [n for n in plan.notes if n.sidecar not in done]
     return result
@@ -449,13 +485,18 @@ class SidecarSummary:
     written: int = 0
     photos: int = 0
     ratings_kept: int = 0
+    unchanged: int = 0
     notes: list[SidecarNote] = field(default_factory=list)
+    #: photo -> the sidecars written for it (unchanged ones included).
+    by_photo: dict[Path, list[Path]] = field(default_factory=dict)
 
     def add(self, result: SidecarResult) -> None:
         self.photos += 1
-        self.written += len(result.written)
+        self.written += len(result.written) - len(result.unchanged)
+        self.unchanged += len(result.unchanged)
         self.ratings_kept += int(result.rating_kept)
         self.notes += result.notes
+        self.by_photo[result.photo] = list(result.written)
 
     def lines(self) -> list[str]:
         """What the owner reads: how many were written, whose ratings were kept, and one line
@@ -463,6 +504,8 @@ class SidecarSummary:
         head = f"Wrote {self.written} XMP sidecar(s) (score and stars"
         if self.ratings_kept:
             head += f"; {self.ratings_kept} rating(s) a person gave kept as they were"
+        if self.unchanged:
+            head += f"; {self.unchanged} already up to date, not rewritten"
         out = [head + ")."]
         if self.notes:
             out.append(f"{len(self.notes)} sidecar(s) left as they are:")
@@ -470,13 +513,15 @@ class SidecarSummary:
         return out
 
 
-def write_score_sidecars(items: Iterable[tuple[Path, float]], digest: str) -> SidecarSummary:
+def write_score_sidecars(items: Iterable[tuple[Path, float]], digest: str,
+                         raw_of: Mapping[Path, Path] | None = None) -> SidecarSummary:
     """Merge each (photo, 0–100 score) into the photo's sidecars: ``curator:Score``, the stars
     it maps to, and ``xmp:Rating`` where the rating is the model's own (``keep_rating``).
 
     ``digest``: the model file's SHA-256.  One folder listing serves every photo of a folder.
-    A RAW+JPEG pair's model score goes to the JPEG's sidecar only: the RAW's sidecar holds
-    what its raw editor keeps, and a model's stars are not a verdict.
+    A RAW+JPEG pair's model score goes to the JPEG's sidecar only (``raw_of``: photo -> its
+    RAW): the RAW's sidecar holds what its raw editor keeps, and a model's stars are not a
+    verdict; its note says so in the pair's words.
     """
     from curator.culling import stars_for
     from curator.sidecar_paths import Listings
@@ -485,6 +530,15 @@ def write_score_sidecars(items: Iterable[tuple[Path, float]], digest: str) -> Si
     summary = SidecarSummary()
     for photo, pct in items:
         photo = Path(photo)
-        summary.add(write_sidecars(photo, score_fields(pct, stars_for(pct), digest),
-                                   keep_rating=True, listing=listings.of(photo.parent)))
+        listing = listings.of(photo.parent)
+        result = write_sidecars(photo, score_fields(pct, stars_for(pct), digest),
+                                keep_rating=True, listing=listing)
+        raw = (raw_of or {}).get(photo)
+        if raw is not None:  # say it in the pair's own words
+            theirs = set(plan_sidecars(raw, listing).targets)
+            result.notes = [SidecarNote(n.sidecar, n.photo, f"is the sidecar of its RAW, "
+                                        f"{display_text(raw.name)}: a model's score is never "
+                                        "written there (your picks and stars are)")
+                            if n.sidecar in theirs else n for n in result.notes]
+        summary.add(result)
     return summary

@@ -219,12 +219,14 @@ def plan_sidecars(photo: Path, listing: FolderListing | None = None) -> SidecarP
 
 def _new_name(photo: Path, stem_taken: bool, siblings: list[str]) -> Path | None:
     """The sidecar Curator creates for a photo that has none: ``stem.xmp`` for a RAW (the
-    name Lightroom, Capture One and Bridge read) unless another RAW shares its stem, else
+    name Lightroom, Capture One and Bridge read) unless another RAW shares its stem or it is
+    a DNG (Lightroom keeps a DNG's metadata inside it and reads no sidecar), else
     ``name.ext.xmp`` -- or ``stem.xmp`` when that is too long and no other file shares the
     stem.  None when neither fits."""
     own = photo.with_name(photo.name + ".xmp")
     short = photo.with_name(photo.stem + ".xmp")
-    if is_raw(photo) and not stem_taken and not any(is_raw(n) for n in siblings) \
+    lightroom_reads = is_raw(photo) and photo.suffix.lower() != ".dng"  # DNG: XMP inside
+    if lightroom_reads and not stem_taken and not any(is_raw(n) for n in siblings) \
             and _fits(short):
         return short
     if _fits(own):

@@ -95,11 +95,10 @@ def read_packet(data: bytes) -> Packet:
         parser.feed(data)
         root = parser.close()
     except ET.ParseError as exc:
-        line, col = getattr(exc, "position", (0, 0))
+        line, _col = getattr(exc, "position", (0, 0))
         if "no element found" in str(exc) or "unclosed token" in str(exc):
-            raise PacketError(f"is cut short: its XML ends unfinished (line {line})") from None
-        raise PacketError(f"has damaged XML (line {line}, column {col}: "
-                          f"{str(exc).split(':')[0]})") from None
+            raise PacketError("is cut short (its XML stops in the middle)") from None
+        raise PacketError(f"has damaged XML ({str(exc).split(':')[0]}, line {line})") from None
     rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
     if rdf is None:
         raise PacketError("is XML but not an XMP packet (no rdf:RDF)")

@@ -83,9 +83,7 @@ def test_a_raw_beside_a_photo_of_its_stem_is_that_photos_raw(tmp_path: Path) -> 
     found = scan(root)
     assert found.raw_of == {jpg: nef, heic_pair: root / "IMG_7.DNG"}
     assert sorted(found.photos) == sorted([jpg, heic_pair, alone])
-    reasons = {k.path.name: k.reason for k in found.skipped}
-    assert reasons == {"dsc_0042.dng": "the RAW of DSC_0042.JPG: scored with it, as one pair",
-                       "IMG_7.DNG": "the RAW of IMG_7.jpeg: scored with it, as one pair"}
+    assert found.skipped == [], "a pair's RAW is part of its entry, not a file left out"
 
 
 @pytest.mark.slow
@@ -99,29 +97,42 @@ def test_cli_pairs_and_raws_score_export_and_get_sidecars(
     pic.save(root / "DSC_0042.jpg", quality=92)
     make_dng(root / "DSC_0042.dng", pic)
     (root / "DSC_0042.xmp").write_bytes(lightroom("DNG"))  # Lightroom's, of the RAW
-    make_dng(root / "IMG_9.dng", pic.rotate(180), seed=3)
+    make_dng(root / "IMG_9.NEF", pic.rotate(180), seed=3)  # LibRaw reads it by its content
+    make_dng(root / "IMG_10.dng", pic, seed=4)
     before = tree_digest(root)
     assert main(["score", str(root), "--json", "--xmp", "--no-cache"]) == 0
-    doc = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
     names = {Path(p["path"]).name: p for p in doc["photos"]}
-    assert set(names) == {"DSC_0042.jpg", "IMG_9.dng"}, "one entry per pair, RAWs alone too"
+    assert set(names) == {"DSC_0042.jpg", "IMG_9.NEF", "IMG_10.dng"}, "one entry per pair"
     assert Path(names["DSC_0042.jpg"]["raw"]["path"]).name == "DSC_0042.dng"
-    assert names["IMG_9.dng"]["raw"] is None and names["IMG_9.dng"]["width"] == 600
-    # The lone RAW gets Lightroom's sidecar name; the pair's RAW sidecar is left as it is.
+    assert names["IMG_9.NEF"]["raw"] is None and names["IMG_9.NEF"]["width"] == 600
+    # A lone RAW gets Lightroom's sidecar name, saying whose it is; a DNG darktable's name
+    # (Lightroom keeps a DNG's metadata inside it).  The pair's RAW sidecar is left as it is.
     lone = exif_read(root / "IMG_9.xmp")
-    assert lone["XMP-curator:Score"] == round(names["IMG_9.dng"]["score"], 1)
+    assert lone["XMP-curator:Score"] == round(names["IMG_9.NEF"]["score"], 1)
+    assert lone["XMP-photoshop:SidecarForExtension"] == "NEF"
+    assert (root / "IMG_10.dng.xmp").is_file() and not (root / "IMG_10.xmp").exists()
     assert (root / "DSC_0042.xmp").read_bytes() == lightroom("DNG")
+    assert "DSC_0042.xmp is the sidecar of its RAW, DSC_0042.dng" in out.err
+    assert [Path(x["path"]).name for x in names["DSC_0042.jpg"]["sidecars"]] == [
+        "DSC_0042.jpg.xmp"]
+    # Nothing changed since: a second run rewrites no sidecar.
+    sums = xmp_digest(root)
+    assert main(["score", str(root), "--xmp", "--no-cache", "-q"]) == 0
+    assert "3 already up to date, not rewritten" in capsys.readouterr().err
+    assert xmp_digest(root) == sums
     assert {k: v for k, v in tree_digest(root).items() if not k.endswith(".xmp")} == {
         k: v for k, v in before.items() if not k.endswith(".xmp")}
 
     dest = tmp_path / "best"
     for _ in range(2):  # twice: the second pair gets " (2)" on both files, together
-        assert main(["export", str(root), "--top", "2", "--to", str(dest), "--with-raw",
+        assert main(["export", str(root), "--top", "3", "--to", str(dest), "--with-raw",
                      "--rank-prefix", "--xmp", "--all-in-group", "--no-cache"]) == 0
     out = capsys.readouterr().out
     assert "Copied 1 RAW file(s) with their photos." in out
     got = sorted(p.name for p in dest.iterdir())
-    r1 = "01" if (dest / "01 DSC_0042.jpg").exists() else "02"
+    r1 = next(r for r in ("01", "02", "03") if (dest / f"{r} DSC_0042.jpg").exists())
     assert {f"{r1} DSC_0042.jpg", f"{r1} DSC_0042.dng", f"{r1} DSC_0042 (2).jpg",
             f"{r1} DSC_0042 (2).dng"} <= set(got)
     assert f"{r1} DSC_0042.xmp" in got, "the RAW's own sidecar travels with the RAW"
@@ -132,7 +143,7 @@ def test_cli_pairs_and_raws_score_export_and_get_sidecars(
     assert {r["raw"] for r in rows if "DSC_0042" in r["file"]} == {
         f"{r1} DSC_0042.dng", f"{r1} DSC_0042 (2).dng"}
     plain = tmp_path / "plain"
-    assert main(["export", str(root), "--top", "2", "--to", str(plain), "--no-cache",
+    assert main(["export", str(root), "--top", "3", "--to", str(plain), "--no-cache",
                  "--all-in-group"]) == 0
     assert not [p for p in plain.iterdir() if p.suffix == ".dng" and "DSC" in p.name]
 
@@ -176,17 +187,27 @@ def test_window_shows_a_pair_as_one_card_and_culls_and_exports_both(
     item = win.proxy.index(row, 0).data(Roles.Item)
     assert "with its RAW DSC_0042.dng" in win.proxy.index(row, 0).data(
         Qt.ItemDataRole.ToolTipRole)
-    dlg = ExportDialog(win, root, tmp_path / "out", 2, n_pairs=len(win.model.raw_of()))
+    dlg = ExportDialog(win, root, tmp_path / "out", 2, pairs=win.model.raw_of())
     assert not dlg.with_raw.isHidden() and dlg.with_raw.isChecked()
-    assert "1 photo(s) here have one" in dlg.with_raw.text()
+    assert "1 photo(s) here have one, e.g. DSC_0042.dng with DSC_0042.jpg" in \
+        dlg.with_raw.text()
     dlg.deleteLater()
     before = xmp_digest(root)
     with qtbot.waitSignal(win.export_finished, timeout=120_000):  # type: ignore[attr-defined]
         win.run_export([s for s in win.ranked_scores() if s.path == item.path],
-                       tmp_path / "out", 1, None, with_raw=True)
+                       tmp_path / "out", 1, None, with_raw=True, sidecars=True)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "DSC_0042.dng", "DSC_0042.jpg", "picks.csv"]
+        "DSC_0042.dng", "DSC_0042.jpg", "DSC_0042.jpg.xmp", "DSC_0042.xmp", "picks.csv"]
+    assert (tmp_path / "out" / "DSC_0042.xmp").read_bytes() == \
+        (root / "DSC_0042.xmp").read_bytes()
     assert "with 1 RAW file(s)" in win.last_export_message
+    (root / "DSC_0042.dng").rename(tmp_path / "moved.dng")  # the RAW goes away meanwhile
+    with qtbot.waitSignal(win.export_finished, timeout=120_000):  # type: ignore[attr-defined]
+        win.run_export([s for s in win.ranked_scores() if s.path == item.path],
+                       tmp_path / "out2", 1, None, with_raw=True)
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["DSC_0042.jpg", "picks.csv"]
+    assert "DSC_0042.dng: the original is gone" in win.last_export_message
+    assert "DSC_0042.jpg was copied without it" in win.last_export_message
     assert xmp_digest(root) == before
 
 
@@ -194,3 +215,57 @@ def test_a_raw_with_a_name_that_is_not_utf8_is_read(tmp_path: Path) -> None:
     name = tmp_path / "crème.dng".encode("latin-1").decode("utf-8", "surrogateescape")
     make_dng(name, portrait_sample())
     assert raw.read_preview(name).image.size == (960, 1200)
+
+
+@pytest.mark.slow
+def test_a_pair_whose_photo_is_broken_is_its_raw_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A card write error cut the JPEG short: the RAW beside it is still the picture."""
+    root = tmp_path / "card"
+    root.mkdir()
+    pic = portrait_sample()
+    pic.save(root / "DSC_0004.jpg", quality=92)
+    data = (root / "DSC_0004.jpg").read_bytes()
+    (root / "DSC_0004.jpg").write_bytes(data[: len(data) // 3])
+    make_dng(root / "DSC_0004.dng", pic)
+    make_jpeg(root / "other.jpg", seed=5)
+    assert main(["score", str(root), "--json", "--no-cache"]) == 1  # one file is broken
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(Path(p["path"]).name for p in doc["photos"]) == ["DSC_0004.dng", "other.jpg"]
+    assert all(p["raw"] is None for p in doc["photos"])
+    (err,) = doc["errors"]
+    assert Path(err["path"]).name == "DSC_0004.jpg"
+    assert "its RAW DSC_0004.dng is ranked on its own" in err["reason"]
+
+
+@pytest.mark.slow
+def test_window_ranks_the_raw_of_a_broken_pair_on_its_own(qtbot: object, tmp_path: Path) -> None:
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings, Qt
+
+    from curator.gui.main_window import MainWindow
+    from curator.gui.models import Roles
+    from tests.test_gui import open_and_wait
+
+    root = tmp_path / "card"
+    root.mkdir()
+    pic = portrait_sample()
+    pic.save(root / "DSC_0004.jpg", quality=92)
+    data = (root / "DSC_0004.jpg").read_bytes()
+    (root / "DSC_0004.jpg").write_bytes(data[: len(data) // 3])
+    make_dng(root / "DSC_0004.dng", pic)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings, cache_dir=tmp_path / "cache")
+    win.quiet_dialogs = True
+    win.culling.act_stacks.setChecked(False)
+    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.show()
+    open_and_wait(qtbot, win, root)
+    items = {win.proxy.index(r, 0).data(): win.proxy.index(r, 0).data(Roles.Item)
+             for r in range(win.proxy.rowCount())}
+    assert set(items) == {"DSC_0004.jpg", "DSC_0004.dng"}
+    assert items["DSC_0004.dng"].score is not None and items["DSC_0004.jpg"].error
+    row = list(items).index("DSC_0004.jpg")
+    tip = win.proxy.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "ranked on its own" in tip and "picks and stars go to both" not in tip

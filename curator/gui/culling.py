@@ -26,6 +26,7 @@ from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QToolBar
 
 from curator.culling import Flag, Verdict
+from curator.gui.export_dialog import remembered_options
 from curator.gui.models import PhotoItem, Roles
 from curator.gui.scoredisplay import passes as score_passes
 from curator.names import display_text
@@ -231,6 +232,7 @@ class CullingController(QObject):
         changed: list[Path] = []
         failed: list[SidecarNote] = []
         unwritten = 0
+        saved_to = ""
         for it in items:
             new = change(it.verdict)
             if new == it.verdict:
@@ -238,30 +240,35 @@ class CullingController(QObject):
             it.verdict = new
             changed.append(it.path)
             self.win.model.touch(it.path)
+            saved = False
             if self.write_sidecars:
                 result = write_sidecars(it.path, verdict_fields(int(new.flag), new.stars),
                                         raw=it.raw)
+                saved = bool(result.written)
                 failed += result.notes
                 unwritten += 0 if result.written else 1
-            self._remember(it, new)
+                if result.notes and result.written:
+                    saved_to = ", ".join(display_text(w.name) for w in result.written)
+            self._remember(it, new, saved)
         if failed:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            only = (f" {unwritten} photo(s) got no sidecar: their verdict is kept in Curator "
-                    "only." if unwritten else "")
+            only = (f" {unwritten} photo(s) got no sidecar: Curator remembers the verdict, "
+                    "but other programs will not see it." if unwritten else "")
+            partly = f" The verdict was saved to {saved_to} only." if saved_to else ""
             self.win.statusBar().showMessage(
-                f"{display_text(failed[0].text())}{more}.{only}", 10000)
+                f"{display_text(failed[0].text())}{more}.{partly}{only}", 15000)
         if self.filter != CullFilter.ALL:
             self.win.proxy.refilter()
         if advance and len(items) == 1:
             self._advance(current_row, items[0])
         self.verdicts_changed.emit(changed)
 
-    def _remember(self, it: PhotoItem, v: Verdict) -> None:
+    def _remember(self, it: PhotoItem, v: Verdict, saved: bool = True) -> None:
         try:
             from curator.choices import ChoiceStore
 
             with ChoiceStore.in_dir(self.win.worker.cache_dir) as store:
-                store.record(it.path, v, it.score)
+                store.record(it.path, v, it.score, saved)
         except Exception as exc:  # learning data is a bonus: never block a verdict
             log.warning("could not remember the choice for %s: %s", it.path, exc)
 
@@ -396,9 +403,10 @@ class CullingController(QObject):
     def export_picks(self, dest: Path) -> int:
         """Copy every flagged pick to ``dest`` (export thread); returns how many."""
         picks = self.picks()
-        if picks:  # a pick's RAW goes with it, as the export dialog last chose
-            self.win.run_export(picks, dest, len(picks), None, with_raw=self.win.settings.value(
-                "export/with_raw", True) in (True, "true"))
+        if picks:  # a pick's RAW and sidecar go with it, as the export dialog last chose
+            opts = remembered_options(self.win.settings)
+            self.win.run_export(picks, dest, len(picks), None, with_raw=opts["with_raw"],
+                                sidecars=opts["sidecars"])
         return len(picks)
 
     def export_picks_dialog(self) -> None:

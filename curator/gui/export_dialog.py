@@ -80,6 +80,24 @@ class ExportChoice:
     selected_only: bool
     #: Copy each photo's RAW with it (RAW+JPEG pairs), under the same name.
     with_raw: bool = False
+    #: Copy each original's own sidecar beside its copy (stars, keywords, raw settings).
+    sidecars: bool = True
+
+
+def remembered_options(settings: QSettings) -> dict[str, bool]:
+    """The dialog's ticks as the owner last left them (``ExportDialog`` keywords)."""
+    def flag(key: str, default: bool) -> bool:
+        return settings.value(key, default) in (True, "true")
+    return {"rank_prefix": flag("export/rank_prefix", False),
+            "with_raw": flag("export/with_raw", True), "sidecars": flag("export/sidecars", True)}
+
+
+def remember_options(settings: QSettings, c: ExportChoice, has_pairs: bool) -> None:
+    """Keep the ticks for next time (the RAW one only when it was offered)."""
+    settings.setValue("export/rank_prefix", c.rank_prefix)
+    settings.setValue("export/sidecars", c.sidecars)
+    if has_pairs:
+        settings.setValue("export/with_raw", c.with_raw)
 
 
 class ExportDialog(QDialog):
@@ -88,7 +106,8 @@ class ExportDialog(QDialog):
     def __init__(self, parent: QWidget | None, folder: Path, dest: Path, n_ranked: int,
                  n_selected: int = 0, filter_min: float | None = None,
                  rank_prefix: bool = False, still_scoring: bool = False,
-                 n_pairs: int = 0, with_raw: bool = True) -> None:
+                 pairs: dict[Path, Path] | None = None, with_raw: bool = True,
+                 sidecars: bool = True) -> None:
         super().__init__(parent)
         self.folder = Path(folder).resolve()
         self.setWindowTitle("Export best photos")
@@ -145,13 +164,21 @@ class ExportDialog(QDialog):
                                 "a file manager lists them best first")
         self.prefix.setChecked(rank_prefix)
         form.addRow(self.prefix)
-        # RAW+JPEG pairs: offered only when the folder has some.
-        self.with_raw = QCheckBox(f"Copy each photo's RAW file with it ({n_pairs} photo(s) "
-                                  "here have one, e.g. DSC_0042.NEF beside DSC_0042.JPG)")
-        self.with_raw.setChecked(with_raw and n_pairs > 0)
-        self.with_raw.setVisible(n_pairs > 0)
-        if n_pairs:
+        # RAW+JPEG pairs: offered only when the folder has some, named by one of them.
+        pairs = pairs or {}
+        example = next(iter(sorted(pairs.items())), None)
+        shown = (f", e.g. {display_text(example[1].name)} with {display_text(example[0].name)}"
+                 if example else "")
+        self.with_raw = QCheckBox(f"Copy each photo's RAW file with it ({len(pairs)} photo(s) "
+                                  f"here have one{shown})")
+        self.with_raw.setChecked(with_raw and bool(pairs))
+        self.with_raw.setVisible(bool(pairs))
+        if pairs:
             form.addRow(self.with_raw)
+        self.sidecars = QCheckBox("Copy each photo's sidecar (.xmp) with it: its stars, "
+                                  "keywords and a raw editor's settings go along")
+        self.sidecars.setChecked(sidecars)
+        form.addRow(self.sidecars)
         note = QLabel("Originals are never moved or changed; existing files in the folder are "
                       "never overwritten. picks.csv in that folder lists ranks and scores.")
         note.setWordWrap(True)
@@ -218,6 +245,7 @@ class ExportDialog(QDialog):
             rank_prefix=self.prefix.isChecked(),
             selected_only=self.selected.isChecked(),
             with_raw=self.with_raw.isChecked(),
+            sidecars=self.sidecars.isChecked(),
         )
 
 

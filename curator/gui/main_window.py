@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from curator.culling import score_percent
+from curator.export import ExportOptions
 from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
 from curator.gui.dialogs import TextDialog, open_in_file_manager
@@ -47,7 +48,9 @@ from curator.gui.export_dialog import (
     ExportDialog,
     export_summary,
     remember_export_dir,
+    remember_options,
     remembered_export_dir,
+    remembered_options,
     show_export_result,
 )
 from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
@@ -98,15 +101,15 @@ class _ExportWorker(QObject):
     #: The folder being shown (set from the GUI thread before each export): never export into it.
     scanned_root: Path | None = None
 
-    @Slot(list, object, int, object, bool, object)
+    @Slot(list, object, int, object, object)
     def run(self, ranked: list[PhotoScore], dest: Path, top: int, min_score: float | None,
-            rank_prefix: bool, raw_of: dict[Path, Path] | None = None) -> None:
+            opts: ExportOptions) -> None:
         from curator.export import ExportError, export_top
 
         try:
             report = export_top(ranked, Path(dest), top, min_score, self.progress.emit,
-                                scanned_root=self.scanned_root, rank_prefix=rank_prefix,
-                                raw_of=raw_of)
+                                scanned_root=self.scanned_root, rank_prefix=opts.rank_prefix,
+                                raw_of=opts.raw_of, sidecars=opts.sidecars)
             self.done.emit(report)
         except ExportError as exc:  # a destination fault: one line, no traceback
             self.failed.emit(str(exc))
@@ -122,7 +125,7 @@ class MainWindow(QMainWindow):
     #: a name that is not UTF-8 (``root\xe9``), so the worker got another folder.
     start_job = Signal(int, object, object)  # generation, folder, model path
     preload_model = Signal(str)
-    start_export = Signal(list, object, int, object, bool, object)  # ranked, dest Path, …
+    start_export = Signal(list, object, int, object, object)  # ranked, dest, …, ExportOptions
     rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
         self.preload_model.connect(self.worker.preload)
         self.worker.found.connect(self._found)
         self.worker.skipped.connect(self._skipped)
+        self.worker.unpaired.connect(self._unpaired)
         self.worker.results.connect(self._results)
         self.worker.thumbnails.connect(self._thumbnails)
         self.worker.progress.connect(self._progress)
@@ -424,6 +428,12 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"{len(photos)} photos found; scoring…")
         self._update_counts()
 
+    @Slot(int, list)
+    def _unpaired(self, gen: int, pairs: list[tuple[Path, PhotoItem]]) -> None:
+        if gen == self.current_gen:
+            for photo, raw_item in pairs:
+                self.model.unpair(photo, raw_item)
+
     @Slot(int, str)
     def _notice(self, gen: int, message: str) -> None:
         if gen == self.current_gen:
@@ -642,26 +652,22 @@ class MainWindow(QMainWindow):
             s.path for s in all_ranked}
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
-                           self.settings.value("export/rank_prefix", False) in (True, "true"),
-                           still_scoring=self.scoring, n_pairs=len(self.model.raw_of()),
-                           with_raw=self.settings.value("export/with_raw", True)
-                           in (True, "true"))
+                           still_scoring=self.scoring, pairs=self.model.raw_of(),
+                           **remembered_options(self.settings))
         self.culling.annotate_export_dialog(dlg)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         c = dlg.values()
         remember_export_dir(self.settings, self.folder, c.dest)
-        self.settings.setValue("export/rank_prefix", c.rank_prefix)
-        if self.model.raw_of():
-            self.settings.setValue("export/with_raw", c.with_raw)
+        remember_options(self.settings, c, bool(self.model.raw_of()))
         # Selected photos go as chosen, stacked or not; otherwise the best of each stack.
         source = [s for s in all_ranked if s.path in chosen] if c.selected_only else ranked
         self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix,
-                        with_raw=c.with_raw)
+                        with_raw=c.with_raw, sidecars=c.sidecars)
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
                    min_score: float | None, rank_prefix: bool = False,
-                   with_raw: bool = False) -> None:
+                   with_raw: bool = False, sidecars: bool = False) -> None:
         """Copy the top photos in the export thread; its signals land on this window's slots."""
         if self._export_progress is not None:
             QMessageBox.information(self, "Curator", "An export is already running.")
@@ -679,8 +685,8 @@ class MainWindow(QMainWindow):
             # Scores are sorted, so this keeps a prefix and the ranks do not change.
             ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
-        self.start_export.emit(ranked, Path(dest), top, None, rank_prefix,
-                               self.model.raw_of() if with_raw else None)
+        self.start_export.emit(ranked, Path(dest), top, None, ExportOptions(
+            rank_prefix, self.model.raw_of() if with_raw else None, sidecars))
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:

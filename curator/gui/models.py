@@ -86,6 +86,8 @@ class PhotoItem:
     verdict: Verdict = field(default_factory=Verdict)
     #: The photo's RAW (a RAW+JPEG pair, ``curator.scan.pair_raws``): verdicts go to both.
     raw: Path | None = None
+    #: Why its sidecar cannot be read (then its rating is not shown), for the tooltip.
+    sidecar_problem: str | None = None
     #: Near-duplicate stack: group id (0 = not grouped yet), whether this is its best photo,
     #: its size, and the best photo's score (stacks sort by it, members right after it).
     group: int = 0
@@ -181,6 +183,8 @@ class PhotoListModel(QAbstractListModel):
             if it.raw is not None:
                 name += (f"\nwith its RAW {path_text(it.raw.name)}: picks and stars go to "
                          "both")
+            if it.sidecar_problem:
+                name += f"\n{it.sidecar_problem}"
             if it.error:
                 return f"{name}\nCannot be scored: {it.error}"
             taken = capture_text(it)
@@ -223,6 +227,21 @@ class PhotoListModel(QAbstractListModel):
         self._row = {it.path: i for i, it in enumerate(self._items)}
         self._dirty.clear()
         self.endResetModel()
+
+    def unpair(self, photo: Path, raw_item: PhotoItem) -> None:
+        """A pair whose photo cannot be read: the photo loses its RAW, which becomes a photo
+        of its own (``raw_item``, added at the end; the next re-rank sorts it in)."""
+        row = self._row.get(photo)
+        if row is not None:
+            self._items[row].raw = None
+            self._mark(row)
+        if raw_item.path in self._row:
+            return
+        n = len(self._items)
+        self.beginInsertRows(QModelIndex(), n, n)
+        self._items.append(raw_item)
+        self._row[raw_item.path] = n
+        self.endInsertRows()
 
     # -- ordering -----------------------------------------------------------------------------
     # Sorting happens here, in Python's C sort, not in the proxy: a proxy calls back into

@@ -21,18 +21,19 @@ from PySide6.QtGui import QImage
 
 from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
-from curator.culling import Verdict, score_percent
+from curator.culling import score_percent
 from curator.groups import group_photos
 from curator.gui.models import PhotoItem
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.names import display_text
+from curator.pairs import rescue_broken_pairs
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
 from curator.scan import scan
-from curator.score import PhotoScore, Scorer, default_workers, rank
-from curator.sidecar import read_sidecar
-from curator.sidecar_paths import Listings, SidecarNote, plan_sidecars
+from curator.score import PhotoError, PhotoScore, Result, Scorer, default_workers, rank
+from curator.sidecar_paths import SidecarNote
+from curator.verdicts import VerdictReader
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ class ScoreWorker(QObject):
     failed = Signal(int, str)  # generation, message
     #: Something the owner should know that does not stop scoring (shown in the status bar).
     notice = Signal(int, str)  # generation, message
+    #: generation, [(photo, PhotoItem of its RAW)]: pairs whose photo cannot be read; each
+    #: RAW is added to the grid as a photo of its own (``curator.pairs``).
+    unpaired = Signal(int, list)
 
     def __init__(self, generation: Generation, cache_dir: Path | None = None) -> None:
         super().__init__()
@@ -128,12 +132,10 @@ class ScoreWorker(QObject):
         found = scan(folder)
         paths = found.photos
         self.skipped.emit(gen, found.skipped)
-        listings = Listings()
-        unreadable: list[SidecarNote] = []
-        self.found.emit(gen, [_placeholder(p, found.raw_of.get(p), listings, unreadable)
-                              for p in paths])
-        if unreadable:
-            self.notice.emit(gen, unreadable_sidecars_text(unreadable))
+        verdicts = VerdictReader.with_choices(self.cache_dir)
+        self.found.emit(gen, [_placeholder(p, found.raw_of.get(p), verdicts) for p in paths])
+        if verdicts.unreadable:
+            self.notice.emit(gen, unreadable_sidecars_text(verdicts.unreadable))
         total = len(paths)
         if not total:
             self.finished.emit(gen, False)
@@ -179,36 +181,54 @@ class ScoreWorker(QObject):
         if unused is not None:
             self.notice.emit(gen, f"Your personal model is not used: {unused}. Run Model ▸ "
                                   "Learn From My Choices again to rank with your choices.")
+        raw_of = dict(found.raw_of)
+        todo = paths
         try:
-            for r in scorer.score(paths, cancelled=cancelled):
-                done += 1
-                if isinstance(r, PhotoScore):
-                    scored.append(r)
-                    # The grid's number is always 0-100: the calibrated score, or an older
-                    # model's AVA mean mapped onto 0-100 (culling.score_percent).
-                    shown = score_percent(r)
-                    if personal is not None and r.embedding is not None:
-                        # The personal model's 0-100 keep chance replaces the shown score.
-                        shown = personal.display_score(np.asarray(r.embedding), r.mean)
-                    pending.append((r.path, shown, r.sd, r.distribution,
-                                    (r.width, r.height) if r.width else None, None,
-                                    r.mean, r.reasons, r.score is not None))
-                    if r.cached:
-                        cached_paths.append(r.path)
-                else:
-                    pending.append((r.path, None, None, (), None, r.reason, None, (), False))
-                if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
-                    # The cached results have all arrived: show their scores now, then their
-                    # thumbnails, before the model starts on the rest.
-                    flush(force=True)
+            while todo:
+                errors: list[Result] = []
+                for r in scorer.score(todo, cancelled=cancelled):
+                    done += 1
+                    if isinstance(r, PhotoScore):
+                        scored.append(r)
+                        # The grid's number is always 0-100: the calibrated score, or an older
+                        # model's AVA mean mapped onto 0-100 (culling.score_percent).
+                        shown = score_percent(r)
+                        if personal is not None and r.embedding is not None:
+                            # The personal model's 0-100 keep chance replaces the shown score.
+                            shown = personal.display_score(np.asarray(r.embedding), r.mean)
+                        pending.append((r.path, shown, r.sd, r.distribution,
+                                        (r.width, r.height) if r.width else None, None,
+                                        r.mean, r.reasons, r.score is not None))
+                        if r.cached:
+                            cached_paths.append(r.path)
+                    else:
+                        errors.append(r)
+                        pending.append((r.path, None, None, (), None, r.reason, None, (), False))
+                    if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
+                        # The cached results have all arrived: show their scores now, then their
+                        # thumbnails, before the model starts on the rest.
+                        flush(force=True)
+                        self._cached_thumbnails(gen, cached_paths, cancelled)
+                        cached_paths = []
+                    flush()
+                    if cancelled():
+                        break
+                flush(force=True)
+                if cached_paths and not cancelled():
                     self._cached_thumbnails(gen, cached_paths, cancelled)
                     cached_paths = []
-                flush()
                 if cancelled():
                     break
-            flush(force=True)
-            if cached_paths and not cancelled():
-                self._cached_thumbnails(gen, cached_paths, cancelled)
+                # A pair whose JPEG cannot be read: its RAW becomes an entry of its own.
+                rescued = rescue_broken_pairs(errors, raw_of)
+                if rescued:
+                    total += len(rescued)
+                    broken = {e.path: e.reason for e in errors if isinstance(e, PhotoError)}
+                    self.unpaired.emit(gen, [(photo, _placeholder(raw, None, verdicts))
+                                             for photo, raw in rescued])
+                    pending.extend((photo, None, None, (), None, broken[photo], None, (),
+                                    False) for photo, _raw in rescued)
+                todo = [raw for _photo, raw in rescued]
         finally:
             scorer.on_decoded = None
             scorer.cache = None
@@ -287,25 +307,18 @@ def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]
                      best_score[groups.best[g]]) for s in ranked}
 
 
-def _placeholder(path: Path, raw: Path | None = None, listings: Listings | None = None,
-                 unreadable: list[SidecarNote] | None = None) -> PhotoItem:
-    """A grid item before scoring; the flag and stars come from the photo's own sidecar (for
-    a RAW+JPEG pair, the JPEG's, else the RAW's).  A rating the model wrote (``curator score
-    --xmp``) is not a verdict: the score itself already shows it.  Sidecars that cannot be
-    read completely are added to ``unreadable``."""
+def _placeholder(path: Path, raw: Path | None = None,
+                 verdicts: VerdictReader | None = None) -> PhotoItem:
+    """A grid item before scoring, with the person's verdict (``curator.verdicts``: the
+    photo's own sidecar, for a pair the JPEG's else the RAW's, or a newer remembered choice;
+    stars the model wrote are not a verdict: the score itself shows them)."""
     item = PhotoItem(path, _mtime(path), raw=raw)
-    for p in (path, raw) if raw is not None else (path,):
-        plan = plan_sidecars(p, listings.of(p.parent) if listings is not None else None)
-        if plan.read_from is None:
-            continue
-        info = read_sidecar(p, plan)
-        if info.problem is not None and unreadable is not None:
-            unreadable.append(SidecarNote(plan.read_from, p, info.problem))
-        rating = None if info.model_rating else info.rating
-        verdict = Verdict.from_sidecar(rating, info.pick_label)
-        if not verdict.empty:
-            item.verdict = verdict
-            break
+    reader = verdicts or VerdictReader()
+    seen = len(reader.unreadable)
+    item.verdict = reader.verdict(path, raw)
+    for note in reader.unreadable[seen:]:
+        item.sidecar_problem = (f"Its sidecar {display_text(note.sidecar.name)} {note.reason}: "
+                                "its rating is not shown, and Curator leaves it as it is.")
     return item
 
 
@@ -313,8 +326,8 @@ def unreadable_sidecars_text(notes: list[SidecarNote]) -> str:
     """The status bar's line for sidecars that cannot be read completely at folder open."""
     first = notes[0]
     more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
-    return (f"{first.text()}{more}: its rating is not shown, and Curator will not write "
-            f"to it.")
+    return (f"{display_text(first.sidecar.name)} is damaged or in a form Curator cannot read"
+            f"{more}: its rating is not shown, and Curator leaves it as it is.")
 
 
 def _mtime(path: Path) -> float:
