@@ -217,6 +217,7 @@ class ScoreCache:
         self.bypassed: str | None = None
         #: Why the cache is only read this run (written by a newer Curator), or None.
         self.read_only: str | None = None
+        existed = self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -245,6 +246,8 @@ class ScoreCache:
                     f"{self.wait_s:g} s)"
                 ) from exc
             if is_disk_full(exc, self.path.parent):
+                if not existed:
+                    self._remove_empty()  # a 0-byte file this run began is no cache
                 raise CacheUnavailable(disk_full_text(self.path)) from exc
             if self._cannot_write() and not is_corrupt(exc):
                 # A read-only disk or folder: the scores already there are still good.
@@ -310,6 +313,12 @@ class ScoreCache:
         log.warning("%s", self.read_only)
         return conn
 
+    def _remove_empty(self) -> None:
+        for side in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            with contextlib.suppress(OSError):
+                if side.stat().st_size == 0:
+                    side.unlink()
+
     def _cannot_write(self) -> bool:
         """Whether the cache file exists but this process cannot write it or its folder."""
         if not self.path.is_file():
@@ -349,7 +358,27 @@ class ScoreCache:
     def in_dir(cls, directory: Path | None = None, wait_s: float | None = None) -> ScoreCache:
         return cls((directory or default_cache_dir()) / "scores.sqlite3", wait_s)
 
+    def _peek_version(self) -> int | None:
+        """The file's ``user_version`` read without writing (a read-write connection would
+        checkpoint a newer version's WAL into it when closed), or None when unknown."""
+        if not self.path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=self.wait_s, isolation_level=None)
+        except sqlite3.Error:
+            return None
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+
     def _open(self) -> sqlite3.Connection:
+        version = self._peek_version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise NewerSchema(version)
         conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None)
         try:
             return self._prepare(conn)
@@ -475,12 +504,20 @@ class ScoreCache:
 
     @property
     def note(self) -> str | None:
-        """What the owner should know about the cache this run, or None (all is well)."""
+        """What the owner should know about the cache this run (one short line for the
+        window's status bar; the log has the details), or None when all is well."""
         if self.bypassed == "full":
-            return f"{disk_full_text(self.path)}; scores are not being saved"
+            left = free_bytes(self.path.parent)
+            shown = "" if left is None else f" ({_size(left)} left)"
+            return f"The disk holding the score cache is full{shown}: scores are not saved."
         if self.bypassed is not None:
-            return f"score cache {self.path} is {self.bypassed}; scores are not being saved"
-        return self.read_only
+            return f"The score cache is {self.bypassed}: scores are not saved this run."
+        if self.read_only is not None and "newer Curator" in self.read_only:
+            return ("The score cache was written by a newer Curator: its scores are used, "
+                    "and it is left as that version wrote it.")
+        if self.read_only is not None:
+            return "The score cache cannot be written: its scores are used, new ones not saved."
+        return None
 
     def put_many(self, items: Iterable[tuple[FileKey, CachedScore]], model: str) -> None:
         """Store results in one short transaction (skipped once the cache is bypassed, or

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curator.culling import Flag, Verdict
+from curator.names import db_key
 from curator.paths import default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class ChoiceStore:
                saved: bool = True) -> None:
         """Remember ``verdict`` for ``path`` (an empty verdict forgets the photo); ``saved``:
         whether a sidecar took it too."""
-        key = os.path.abspath(path)
+        key = db_key(os.path.abspath(path))  # text, or the raw bytes of a non-UTF-8 name
         if verdict.empty:
             self._conn.execute("DELETE FROM choices WHERE path = ?", (key,))
             return
@@ -86,7 +87,7 @@ class ChoiceStore:
             cols = {r[1] for r in conn.execute("PRAGMA table_info(choices)")}
             saved = "saved" if "saved" in cols else "1"
             rows = conn.execute(f"SELECT path, flag, stars, score, updated, {saved} FROM choices")
-            return [Choice(Path(p), Verdict(Flag(f), s), sc, t, sv is None or bool(sv))
+            return [Choice(_path(p), Verdict(Flag(f), s), sc, t, sv is None or bool(sv))
                     for p, f, s, sc, t, sv in rows]
         finally:
             conn.close()
@@ -94,4 +95,9 @@ class ChoiceStore:
     def all(self) -> list[Choice]:
         rows = self._conn.execute(
             "SELECT path, flag, stars, score, updated FROM choices ORDER BY path")
-        return [Choice(Path(p), Verdict(Flag(f), s), sc, t) for p, f, s, sc, t in rows]
+        return [Choice(_path(p), Verdict(Flag(f), s), sc, t) for p, f, s, sc, t in rows]
+
+
+def _path(key: str | bytes) -> Path:
+    """A stored key back as a path (a BLOB key is a name that is not UTF-8)."""
+    return Path(os.fsdecode(key)) if isinstance(key, bytes) else Path(key)

@@ -453,8 +453,9 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
         summary = score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest,
                                  {p.dest: p.raw_dest for p in report if p.raw_dest is not None})
         print(f"Wrote {summary.written} XMP sidecar(s) next to the copies.")
-        for n in summary.notes:
-            print(f"  {display_text(n.text())}")
+        for n in summary.notes:  # a copied RAW's own sidecar, left to it, needs no word
+            if not n.reason.startswith("is the sidecar of its RAW"):
+                print(f"  {display_text(n.text())}")
     if args.with_raw:
         pairs = sum(1 for p in report if p.raw_dest is not None)
         print(f"Copied {pairs} RAW file(s) with their photos.")

@@ -44,10 +44,11 @@ PICKS_CSV = "picks.csv"
 #: without one); ``reasons``: its flaw keys, ``;``-separated; ``ava_mean``/``ava_sd``: the
 #: AVA-style vote mean and spread.
 #: ``raw``: the name of the RAW copied with the photo (``--with-raw``), else empty;
-#: ``file_bytes``/``source_bytes``: base64 of the name's/path's bytes, only when not UTF-8
+#: ``file_bytes``/``source_bytes``/``raw_bytes``: base64 of the name's/path's bytes, only when
+#: not UTF-8
 #: (``curator.names``), so a program can find the file.
 PICKS_COLUMNS = ["rank", "score", "reasons", "ava_mean", "ava_sd", "file", "source",
-                 "exported_at", "raw", "file_bytes", "source_bytes"]
+                 "exported_at", "raw", "file_bytes", "source_bytes", "raw_bytes"]
 
 
 @dataclass(frozen=True)
@@ -401,9 +402,11 @@ def _copy_sidecars(pick: ExportedPick, report: ExportReport) -> None:
         pairs.append((pick.raw_source, pick.raw_dest))
     for src, dst in pairs:
         own = plan_sidecars(src).targets
-        if own and copy_sidecar(src, dst, own) is None:
+        try:
+            copy_sidecar(src, dst, own)
+        except OSError as exc:
             report.failures.append(ExportFailure(own[0], f"its sidecar was not copied beside "
-                                                 f"{path_text(dst.name)}"))
+                                                 f"{path_text(dst.name)} ({os_reason(exc)})"))
 
 
 def _header(old: bytes) -> list[str] | None:
@@ -437,7 +440,8 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
                "source": csv_cell(path_text(source)), "exported_at": stamp,
                "raw": "" if p.raw_dest is None else csv_cell(path_text(p.raw_dest.name)),
                "file_bytes": path_bytes_b64(p.dest.name) or "",
-               "source_bytes": path_bytes_b64(source) or ""}
+               "source_bytes": path_bytes_b64(source) or "",
+               "raw_bytes": "" if p.raw_dest is None else path_bytes_b64(p.raw_dest.name) or ""}
         writer.writerow([row.get(c, "") for c in columns])
     if old and not old.endswith(b"\n"):
         old += b"\n"

@@ -30,7 +30,7 @@ import stat
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,12 +55,28 @@ except Exception as exc:  # pragma: no cover - depends on the platform wheel
     log.warning("HEIC/HEIF support unavailable: %s", exc)
     HEIF_AVAILABLE = False
 
-#: Curator's own memory bound: no photo is decoded to more than this many pixels (600 MB as
-#: 8-bit RGB; each decode thread holds one photo at a time).  It is checked on the size that
-#: will really be decoded, before any pixel is (``check_pixels``): a JPEG decodes at a reduced
-#: DCT scale (``draft``), so a 225 MP panorama decodes at 1/8 scale (3.5 MP) and scores, while
-#: a 225 MP PNG or TIFF, decoded whole, is listed as too large with its size and this bound.
-MAX_PIXELS = 200_000_000
+#: Curator's own memory bound: the working memory one photo may take while it is decoded and
+#: turned into views and measures (bytes).  It is checked on the size that will really be
+#: decoded, before any pixel is (``check_pixels``), with ``PEAK_BYTES_PER_PIXEL`` of its pixel
+#: format: a JPEG decodes at a reduced DCT scale (``draft``), so a 225 MP panorama decodes at
+#: 1/8 scale (3.5 MP) and scores, while a 225 MP PNG or TIFF, decoded whole, is listed as too
+#: large with its size, what it would need and this bound.
+MAX_DECODE_BYTES = 1_700_000_000
+#: Peak working memory per decoded pixel, by Pillow mode: load_photo's peak RSS over the
+#: process's own, on 30 MP images of each mode (``python scripts/measure_decode_memory.py``
+#: prints them).  Grey and palette images become RGB on the way, alpha is composited on white.
+PEAK_BYTES_PER_PIXEL: dict[str, float] = {
+    "1": 8.5, "L": 8.5, "P": 8.5, "RGB": 8.5, "YCbCr": 8.5, "LAB": 8.5, "HSV": 8.5,
+    "CMYK": 12.0, "I;16": 16.0, "I;16L": 16.0, "I;16B": 16.0, "I;16N": 16.0,
+    "I": 20.0, "F": 20.0, "LA": 24.0, "La": 24.0, "PA": 24.0, "RGBA": 24.0, "RGBa": 24.0,
+}
+_UNKNOWN_MODE_BYTES = 24.0
+#: RGB photos up to this many pixels decode within the bound (200 MP).
+MAX_PIXELS = int(MAX_DECODE_BYTES / PEAK_BYTES_PER_PIXEL["RGB"])
+#: A photo decoded to more pixels than this waits for any other such decode to finish, so the
+#: decode threads never hold two near the bound at once (memory: one big photo at a time).
+BIG_DECODE_PIXELS = 40_000_000
+_big_decode = threading.BoundedSemaphore(1)
 #: Pillow's decompression-bomb check is switched off on purpose: it runs when a file is
 #: *opened*, on its full header size, before a JPEG's draft, so it warned ("decompression
 #: bomb DOS attack") about photos Curator decodes at a fraction of that size, and it would
@@ -280,34 +296,58 @@ def views_from_image(
 
 
 class TooLarge(ValueError):
-    """A photo that would decode to more than ``MAX_PIXELS``: its full size and the size it
-    would be decoded at (smaller for a drafted JPEG), in pixels."""
+    """A photo that would need more than ``MAX_DECODE_BYTES`` to decode: its full size, the
+    size it would be decoded at (smaller for a drafted JPEG), both in pixels, its Pillow
+    mode and the bytes it would need."""
 
-    def __init__(self, size: tuple[int, int], decoded: tuple[int, int]) -> None:
+    def __init__(self, size: tuple[int, int], decoded: tuple[int, int], mode: str,
+                 need: float) -> None:
         super().__init__(f"{size[0]}x{size[1]} pixels")
-        self.size = size
-        self.decoded = decoded
+        self.size, self.decoded, self.mode, self.need = size, decoded, mode, need
 
     def reason(self) -> str:
         """The owner's one line: the photo's size, what it would take, and the bound."""
         w, h = self.size
         dw, dh = self.decoded
-        text = f"too large to decode within Curator's memory bound: {w}×{h} ({_mp(w * h)})"
+        text = (f"too large to decode within Curator's memory bound: {w}×{h} "
+                f"({_mp(w * h)}{_kind(self.mode)})")
         if (dw, dh) != (w, h):
-            text += f", {dw}×{dh} ({_mp(dw * dh)}) even at its smallest decoding scale"
-        return (text + f"; the bound is {_mp(MAX_PIXELS)} ({MAX_PIXELS * 3 // 1_000_000} MB "
-                f"of decoded pixels)")
+            text += f", {dw}×{dh} even at its smallest decoding scale,"
+        return (text + f" would need about {_gb(self.need)} while decoded; the bound is "
+                f"{_gb(MAX_DECODE_BYTES)}")
 
 
 def _mp(pixels: int) -> str:
     return f"{pixels / 1e6:.0f} MP" if pixels >= 10_000_000 else f"{pixels / 1e6:.1f} MP"
 
 
-def check_pixels(decoded: tuple[int, int], size: tuple[int, int] | None = None) -> None:
-    """Raise ``TooLarge`` when an image of ``decoded`` (width, height) exceeds ``MAX_PIXELS``
-    (``size``: the photo's full size, when it differs: a drafted JPEG)."""
-    if decoded[0] * decoded[1] > MAX_PIXELS:
-        raise TooLarge(size or decoded, decoded)
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB"
+
+
+def _kind(mode: str) -> str:
+    kinds = {"I;16": "16-bit grey", "I;16L": "16-bit grey", "I;16B": "16-bit grey",
+             "I;16N": "16-bit grey", "I": "32-bit grey", "F": "32-bit float grey",
+             "RGBA": "with transparency", "LA": "grey with transparency", "CMYK": "CMYK"}
+    return f", {kinds[mode]}" if mode in kinds else ""
+
+
+def decode_bytes(decoded: tuple[int, int], mode: str, transparent: bool = False) -> float:
+    """The working memory (bytes) decoding an image of ``decoded`` (width, height) pixels in
+    Pillow ``mode`` takes (``PEAK_BYTES_PER_PIXEL``; a palette with transparency as RGBA)."""
+    per = PEAK_BYTES_PER_PIXEL.get("RGBA" if mode == "P" and transparent else mode,
+                                   _UNKNOWN_MODE_BYTES)
+    return decoded[0] * decoded[1] * per
+
+
+def check_pixels(decoded: tuple[int, int], size: tuple[int, int] | None = None,
+                 mode: str = "RGB", transparent: bool = False) -> None:
+    """Raise ``TooLarge`` when decoding an image of ``decoded`` (width, height) pixels in
+    ``mode`` would need more than ``MAX_DECODE_BYTES`` (``size``: the photo's full size,
+    when it differs: a drafted JPEG)."""
+    need = decode_bytes(decoded, mode, transparent)
+    if need > MAX_DECODE_BYTES:
+        raise TooLarge(size or decoded, decoded, mode, need)
 
 
 @dataclass(frozen=True)
@@ -323,13 +363,15 @@ class Decoded:
     captured: float | None = None
 
 
-def decode(path: Path, min_short_side: int) -> Decoded:
+def decode(path: Path, min_short_side: int, gate: ExitStack | None = None) -> Decoded:
     """Open, draft-decode, convert to sRGB, orient and convert one photo; raises on failure.
 
     The image may be reduced by JPEG draft to no less than ``min_short_side``; ``size`` is the
     full-resolution size as displayed (after EXIF orientation), read from the header so no
     second open is needed.  A camera RAW is decoded from its embedded preview
     (``curator.raw``).  Library warnings raised meanwhile are logged with the file name.
+    ``gate``: a big photo (over ``BIG_DECODE_PIXELS`` decoded) enters it the one-at-a-time
+    lock, held until the caller closes the stack.
     """
     if raw.is_raw(path):
         try:
@@ -340,13 +382,13 @@ def decode(path: Path, min_short_side: int) -> Decoded:
         except raw.RawError as exc:
             # Not a RAW LibRaw knows: a JPEG or TIFF given a RAW's name still decodes below.
             try:
-                return _decode_pillow(path, min_short_side)
+                return _decode_pillow(path, min_short_side, gate)
             except Exception:
                 raise exc from None
-    return _decode_pillow(path, min_short_side)
+    return _decode_pillow(path, min_short_side, gate)
 
 
-def _decode_pillow(path: Path, min_short_side: int) -> Decoded:
+def _decode_pillow(path: Path, min_short_side: int, gate: ExitStack | None = None) -> Decoded:
     """``decode`` for every format Pillow opens."""
     with decoding(path), Image.open(path) as src:
         w, h = src.size
@@ -354,7 +396,9 @@ def _decode_pillow(path: Path, min_short_side: int) -> Decoded:
         if src.format == "JPEG":
             quant = dict(getattr(src, "quantization", None) or {}) or None
             src.draft("RGB", _draft_request(src.size, min_short_side))
-        check_pixels(src.size, (w, h))
+        check_pixels(src.size, (w, h), src.mode, "transparency" in src.info)
+        if gate is not None and src.size[0] * src.size[1] > BIG_DECODE_PIXELS:
+            gate.enter_context(_big_decode)  # held until the caller is done with it
         src.load()
         decoded = src.size
         native = decoded == (w, h)
@@ -419,17 +463,18 @@ def load_photo(
         if st.st_size == 0 and stat.S_ISREG(st.st_mode):
             return LoadError(path, "empty file (0 bytes)")
         need = max(pre.local_short_side, pre.view_size, thumb_size or 0)
-        d = decode(path, need)
-        im, (ow, oh) = d.image, d.size
-        global_view, local_view, work = views_from_image(im, pre)
-        thumb = None
-        if thumb_size:
-            # The working image unless it had to keep only the centre of a strip.
-            whole = abs(work.width * im.height - work.height * im.width) <= max(work.size)
-            thumb = (work if whole else im).copy()
-            thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
-        return LoadedPhoto(path, ow, oh, global_view, local_view, thumb,
-                           measure(im, d.native, d.quantization), d.captured)
+        with ExitStack() as gate:  # a big photo holds the one-big-decode lock until done
+            d = decode(path, need, gate)
+            im, (ow, oh) = d.image, d.size
+            global_view, local_view, work = views_from_image(im, pre)
+            thumb = None
+            if thumb_size:
+                # The working image unless it had to keep only the centre of a strip.
+                whole = abs(work.width * im.height - work.height * im.width) <= max(work.size)
+                thumb = (work if whole else im).copy()
+                thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
+            measures = measure(im, d.native, d.quantization)
+        return LoadedPhoto(path, ow, oh, global_view, local_view, thumb, measures, d.captured)
     except Exception as exc:  # every failure becomes a per-file error, by design
         reason = describe_error(path, exc)
         log.debug("cannot load %s: %s", path, reason, exc_info=True)

@@ -43,6 +43,8 @@ keywords, titles, history and other tools' namespaces survive.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import stat
@@ -53,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curator.fsutil import FileChanged, FileState, atomic_write_bytes, os_reason
-from curator.names import display_text
+from curator.names import display_text, path_text
 from curator.raw import is_raw
 from curator.sidecar_paths import FolderListing, SidecarNote, SidecarPlan, plan_sidecars
 from curator.xmp_packet import lost_fields, packet_problem
@@ -238,7 +240,7 @@ def read_sidecar(photo: Path, plan: SidecarPlan | None = None) -> SidecarInfo:
         xmp = _parse_whole(path.read_bytes())
     except (OSError, ValueError) as exc:
         why = str(exc) if isinstance(exc, ValueError) else (exc.strerror or str(exc))
-        log.warning("cannot read sidecar %s: %s", path, why)
+        log.warning("cannot read sidecar %s: %s", path_text(path), why)
         return SidecarInfo(path, None, None, None, None, problem=why)
     return SidecarInfo(path, _int(xmp.get(RATING)), _int(xmp.get(PICK_LABEL)),
                        _float(xmp.get(SCORE)), _int(xmp.get(STARS)),
@@ -268,9 +270,26 @@ def _fields_for(current: dict[str, object], mtime: float | None,
     return out, kept
 
 
+def _folder_problem(folder: Path) -> str | None:
+    """Why nothing may be written in ``folder``: a read-only disk, or a folder its owner
+    write-protected (its mode has no write bit: respected as root too, who could write)."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "is on a read-only disk"
+        st = os.stat(folder)
+    except (OSError, AttributeError):
+        return None
+    if not st.st_mode & 0o222 or not os.access(folder, os.W_OK | os.X_OK):
+        return "is in a write-protected folder"
+    return None
+
+
 def _why_not_writable(path: Path, st: os.stat_result) -> str | None:
     if not stat.S_ISREG(st.st_mode):
         return "is not a regular file"
+    folder = _folder_problem(path.parent)
+    if folder is not None:
+        return folder
     if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
         return "is read-only (write-protected by its owner)"
     if st.st_nlink > 1:
@@ -283,10 +302,13 @@ def _real_target(path: Path) -> tuple[Path | None, str | None]:
     """The file to rewrite for sidecar ``path`` (a link's target) or None, and why not."""
     try:
         if os.path.islink(path):
-            real = Path(os.path.realpath(path))
-            if not real.exists():
+            try:
+                os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return None, "is a link that loops back on itself"
                 return None, "is a link to a file that does not exist"
-            return real, None
+            return Path(os.path.realpath(path)), None
     except OSError as exc:
         return None, f"cannot be looked at ({exc.strerror or exc})"
     return path, None
@@ -339,6 +361,10 @@ def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
                 return _Merged(False, SidecarNote(target, photo, f"cannot be read "
                                                                  f"({exc.strerror or exc})"))
         else:
+            folder = _folder_problem(real.parent)
+            if folder is not None:
+                return _Merged(False, SidecarNote(target, photo, f"could not be created: it "
+                                                  f"{folder}", exists=False))
             old = _EMPTY_PACKET
         try:
             current = _parse_whole(old)
@@ -373,7 +399,8 @@ def _merge_into(target: Path, photo: Path, fields: dict[str, str | None],
         except OSError as exc:
             verb = "could not be created" if st is None else "could not be written"
             return _Merged(False, SidecarNote(target, photo,
-                                              f"{verb} ({os_reason(exc, 'the disk')})"))
+                                              f"{verb} ({os_reason(exc, 'the disk')})",
+                                              exists=st is not None))
         log.debug("wrote %s", real)
         return _Merged(True, kept=kept)
     return _Merged(False, SidecarNote(target, photo, "kept changing while Curator was writing "
@@ -451,31 +478,28 @@ def score_fields(score: float, stars: int, model_digest: str) -> dict[str, str |
 
 
 def copy_sidecar(src_photo: Path, dest_photo: Path,
-                 src_sidecars: Iterable[Path] | None = None) -> Path | None:
-    """Copy ``src_photo``'s own sidecar (byte for byte, if it has one) beside ``dest_photo``
-    as ``dest_photo``'s: ``name.ext.xmp``, or ``stem.xmp`` where the source used that name.
-    Returns the copy or None.  Never overwrites; a sidecar that is another file's (a RAW's
-    ``stem.xmp`` beside a JPEG) is never copied as this photo's.
+                 src_sidecars: Iterable[Path] | None = None) -> list[Path]:
+    """Copy each of ``src_photo``'s own sidecars (byte for byte) beside ``dest_photo`` as
+    ``dest_photo``'s: ``name.ext.xmp`` where the source had the photo's own name, ``stem.xmp``
+    where it had Lightroom's.  Returns the copies made (or already there).  Never
+    overwrites; a sidecar that is another file's (a RAW's ``stem.xmp`` beside a JPEG) is
+    never copied as this photo's.  Raises ``OSError`` when one cannot be written.
 
-    Used by export, so a copy carries the original's keywords and ratings.
+    Used by export, so a copy carries the original's keywords, ratings and develop settings.
     """
     sources = list(src_sidecars) if src_sidecars is not None else \
         list(plan_sidecars(src_photo).targets)
-    if not sources:
-        return None
-    src = sources[0]
-    own_name = src.name.casefold() == (Path(src_photo).name + ".xmp").casefold()
-    dest = Path(dest_photo)
-    dest = dest.with_name(dest.name + ".xmp") if own_name else dest.with_name(dest.stem + ".xmp")
-    try:
-        data = src.read_bytes()
-        atomic_write_bytes(dest, data, expect=None)
-    except FileChanged:
-        return dest
-    except OSError as exc:
-        log.warning("sidecar %s not copied to %s: %s", src, dest, exc)
-        return None
-    return dest
+    dest_photo = Path(dest_photo)
+    made: list[Path] = []
+    for src in sources:
+        own_name = src.name.casefold() == (Path(src_photo).name + ".xmp").casefold()
+        dest = dest_photo.with_name(dest_photo.name + ".xmp" if own_name
+                                    else dest_photo.stem + ".xmp")
+        # Already there (a second export of the same copy): never replaced.
+        with contextlib.suppress(FileChanged):
+            atomic_write_bytes(dest, src.read_bytes(), expect=None)
+        made.append(dest)
+    return made
 
 
 @dataclass
@@ -495,7 +519,8 @@ class SidecarSummary:
         self.written += len(result.written) - len(result.unchanged)
         self.unchanged += len(result.unchanged)
         self.ratings_kept += int(result.rating_kept)
-        self.notes += result.notes
+        seen = {n.sidecar for n in self.notes}  # one shared sidecar: one line, not one a photo
+        self.notes += [n for n in result.notes if n.sidecar not in seen]
         self.by_photo[result.photo] = list(result.written)
 
     def lines(self) -> list[str]:

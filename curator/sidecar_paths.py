@@ -53,10 +53,13 @@ class SidecarNote:
     sidecar: Path
     photo: Path
     reason: str
+    #: False for a sidecar that does not exist (it could not be created): nothing was left.
+    exists: bool = True
 
     def text(self) -> str:
         """One line for the owner: the sidecar's name, why, and that it was left as it is."""
-        return f"{display_text(self.sidecar.name)} {self.reason}: left as it is"
+        tail = ": left as it is" if self.exists else ""
+        return f"{display_text(self.sidecar.name)} {self.reason}{tail}"
 
 
 class FolderListing:
@@ -189,6 +192,9 @@ def plan_sidecars(photo: Path, listing: FolderListing | None = None) -> SidecarP
     targets: list[Path] = []
     blocked = False
     own = listing.named(photo.name + ".xmp")
+    if len(listing.named(photo.name)) > 1:
+        # DUO.DNG and DUO.dng side by side (a case-sensitive disk): names must match exactly.
+        own = [n for n in own if n == photo.name + ".xmp"]
     if len(own) > 1:
         notes += _case_twins(folder, own, photo)
         blocked = True
@@ -213,7 +219,7 @@ def plan_sidecars(photo: Path, listing: FolderListing | None = None) -> SidecarP
         if create is None:
             notes.append(SidecarNote(photo.with_name(photo.name + ".xmp"), photo,
                                      "cannot be created: the photo's name is too long for a "
-                                     "sidecar of its own beside it"))
+                                     "sidecar of its own beside it", exists=False))
     return SidecarPlan(photo, tuple(targets), create, tuple(notes))
 
 

@@ -115,8 +115,10 @@ def read_packet(data: bytes) -> Packet:
         for child in desc:
             uri, local = _local(child.tag)
             props.add((uri, local))
-            if (uri, local) == (PHOTOSHOP, "SidecarForExtension") and child.text:
-                sidecar_for = child.text.strip()
+            if (uri, local) == (PHOTOSHOP, "SidecarForExtension"):
+                # Its text, or an rdf:Alt/Seq's first item (exiftool reads either).
+                texts = [t.strip() for t in child.itertext() if t.strip()]
+                sidecar_for = texts[0] if texts else sidecar_for
     return Packet(frozenset(props), sidecar_for or None)
 
 

@@ -32,12 +32,13 @@ def panorama(path: Path, w: int, h: int) -> Path:
     return path
 
 
-def png_header_only(path: Path, w: int, h: int) -> Path:
-    """A PNG whose header says w x h (the pixel data is a stub: it is never decoded)."""
+def png_header_only(path: Path, w: int, h: int, depth: int = 8, colour: int = 2) -> Path:
+    """A PNG whose header says w x h (``colour`` 2 RGB, 0 grey, at ``depth`` bits); its
+    pixel data is a stub, never decoded when the size is refused."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(
             ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
                      chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
     return path
@@ -67,7 +68,14 @@ def test_a_photo_over_the_bound_is_listed_with_its_size_and_the_bound(tmp_path: 
         warnings.simplefilter("error")
         err = load_photo(big, PRE)
     assert isinstance(err, LoadError) and err.permanent
-    assert "15000×15000 (225 MP)" in err.reason and "the bound is 200 MP" in err.reason
+    assert "15000×15000 (225 MP)" in err.reason and "the bound is 1.7 GB" in err.reason
+    assert "would need about 1.9 GB" in err.reason
+    # The bound is in bytes: a 16-bit grey picture of 144 MP needs more than an RGB one.
+    grey16 = png_header_only(tmp_path / "scan16.png", 12000, 12000, depth=16, colour=0)
+    err = load_photo(grey16, PRE)
+    assert isinstance(err, LoadError) and "16-bit grey" in err.reason, err
+    rgb = png_header_only(tmp_path / "scan8.png", 12000, 12000)
+    assert "too large" not in load_photo(rgb, PRE).reason  # type: ignore[union-attr]
     huge = png_header_only(tmp_path / "line.png", 1_000_000, 20_000)  # 20 GP: still listed
     err = load_photo(huge, PRE)
     assert isinstance(err, LoadError) and "1000000×20000" in err.reason

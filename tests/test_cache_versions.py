@@ -86,7 +86,7 @@ def test_a_newer_versions_cache_is_read_never_written(
     assert newer_state(db) == (SCHEMA_VERSION + 1, 2, [("plate.jpg", "risotto")])
     warned = [r.getMessage() for r in caplog.records if "newer Curator" in r.getMessage()]
     assert len(warned) == 1 and f"schema {SCHEMA_VERSION + 1}" in warned[0]
-    assert notes == [cache.note] and "nothing is written" in notes[0]
+    assert notes == [cache.note] and "left as that version wrote it" in notes[0]
     assert not list(tmp_path.glob("scores.*-*[0-9]")), "never moved aside"
 
 
@@ -103,6 +103,28 @@ def test_a_newer_cache_this_version_cannot_read_is_bypassed_untouched(tmp_path: 
                                            p.name.startswith("scores.sqlite3")
                                            and "-" in p.name[15:]) == []
     assert newer_state(db)[0] == SCHEMA_VERSION + 1
+
+
+def test_a_newer_caches_unfinished_journal_is_not_folded_into_it(tmp_path: Path) -> None:
+    """A newer Curator was killed mid-write: its WAL holds a change.  Opening the file
+    read-write (even only to read its version) would checkpoint that WAL into it."""
+    db = tmp_path / "scores.sqlite3"
+    with ScoreCache(db) as cache:
+        cache.put_many([(FileKey("/p.jpg", 1, 1), ENTRY)], "m")
+    as_newer(db)
+    code = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            "c.execute('PRAGMA wal_autocheckpoint=0');"
+            "c.execute(\"INSERT INTO dish_tags VALUES ('tart.jpg', 'tiramisu')\");"
+            "os._exit(0)")  # no close: the change stays in the WAL
+    subprocess.run([sys.executable, "-c", code, str(db)], check=True)
+    wal = Path(f"{db}-wal")
+    before, wal_before = digest(db), wal.stat().st_size
+    assert wal_before > 0
+    cache = open_cache(tmp_path)
+    assert cache is not None and cache.read_only is not None
+    assert cache.get_many([FileKey("/p.jpg", 1, 1)], "m")
+    cache.close()
+    assert digest(db) == before and wal.stat().st_size == wal_before
 
 
 @pytest.mark.slow

@@ -103,3 +103,26 @@ def test_shared_case_non_utf8_name_round_trips_from_json(tmp_path: Path) -> None
     doc = score_json(out)
     named = {file_of(e) for e in (*doc["photos"], *doc["errors"], *doc["skipped"])}
     assert named == on_disk and len(named) == 2
+
+
+@pytest.mark.slow
+def test_a_raw_copied_with_its_photo_round_trips_from_picks_csv(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from tests.rawfiles import make_dng
+
+    root = tmp_path / "card"
+    root.mkdir()
+    stem = fs("R\xe9_1".encode("latin-1"))
+    pic = Image.open(REPO / "assets" / "samples" / "pizza.jpg").convert("RGB").resize((960, 768))
+    pic.save(root / f"{stem}.JPG")
+    make_dng(root / f"{stem}.DNG", pic)
+    dest = tmp_path / "best"
+    subprocess.run([sys.executable, "-m", "curator", "export", str(root), "--to", str(dest),
+                    "--with-raw", "--no-cache", "-q"], timeout=300, capture_output=True,
+                   check=True)
+    with open(dest / "picks.csv", newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    raw = base64.b64decode(row["raw_bytes"])
+    assert raw == os.fsencode(f"{stem}.DNG")
+    assert os.path.exists(os.path.join(os.fsencode(dest), raw))

@@ -410,3 +410,62 @@ def test_a_pairs_verdict_reaches_both_files(tmp_path: Path) -> None:
     assert "SidecarForExtension" in raw_side
     assert read_sidecar(nef).rating == 4 and read_sidecar(jpg).rating == 4
     shutil.rmtree(root)
+
+
+def test_more_ways_a_sidecar_says_or_shows_it_is_not_the_photos(tmp_path: Path) -> None:
+    """Found by a fresh-eyes hunt: photoshop:SidecarForExtension inside an rdf:Alt (exiftool
+    reads it), two RAWs whose names differ only in case, a write-protected folder (root could
+    still write there), a link that loops."""
+    root = tmp_path / "card"
+    make_jpeg(root / "dish.jpg", seed=1)
+    (root / "dish.xmp").write_bytes(lightroom(None).replace(
+        b"crs:Version", b'crs:Vx="1">\n<photoshop:SidecarForExtension><rdf:Alt><rdf:li '
+        b'xml:lang="x-default">NEF</rdf:li></rdf:Alt></photoshop:SidecarForExtension>\n'
+        b'<crs:Dummy a="1"/></rdf:Description></rdf:RDF></x:xmpmeta><!--', 1) + b"-->")
+    make_jpeg(root / "DUO_0010.JPG", seed=2)
+    (root / "DUO_0010.DNG").write_bytes(b"II*\0dng")
+    (root / "DUO_0010.dng").write_bytes(b"II*\0dng2")  # another file on a case-sensitive disk
+    (root / "DUO_0010.dng.xmp").write_bytes(darktable("DUO_0010.dng"))
+    (root / "loop.jpg.xmp").symlink_to(root / "loop.jpg.xmp")
+    make_jpeg(root / "loop.jpg", seed=3)
+    before = xmp_digest(root)
+    summary = score_folder(root)
+    reasons = {n.sidecar.name: n.reason for n in summary.notes}
+    assert "SidecarForExtension=NEF" in reasons["dish.xmp"]
+    assert "loops back on itself" in reasons["loop.jpg.xmp"]
+    assert xmp_digest(root)["dish.xmp"] == before["dish.xmp"]
+    theirs = (root / "DUO_0010.dng.xmp").read_bytes()  # the lone DUO_0010.dng's own
+    result = write_sidecars(root / "DUO_0010.JPG", verdict_fields(Flag.PICK, 3),
+                            raw=root / "DUO_0010.DNG")
+    assert sorted(w.name for w in result.written) == ["DUO_0010.DNG.xmp", "DUO_0010.JPG.xmp"]
+    assert (root / "DUO_0010.dng.xmp").read_bytes() == theirs, "the other RAW's sidecar"
+    locked = tmp_path / "locked"
+    make_jpeg(locked / "a.jpg", seed=4)
+    make_jpeg(locked / "b.jpg", seed=5)
+    (locked / "a.jpg.xmp").write_bytes(darktable("a.jpg"))
+    locked.chmod(0o555)
+    try:
+        summary = score_folder(locked)
+        assert sorted(p.name for p in locked.iterdir()) == ["a.jpg", "a.jpg.xmp", "b.jpg"]
+        texts = {n.sidecar.name: n.text() for n in summary.notes}
+        assert "write-protected folder: left as it is" in texts["a.jpg.xmp"]
+        assert texts["b.jpg.xmp"].endswith("could not be created: it is in a "
+                                           "write-protected folder"), "nothing was left"
+    finally:
+        locked.chmod(0o755)
+    assert (locked / "a.jpg.xmp").read_bytes() == darktable("a.jpg")
+
+
+def test_export_copies_every_own_sidecar_of_a_photo(tmp_path: Path) -> None:
+    from curator.export import export_top
+    from curator.score import PhotoScore
+
+    src = tmp_path / "shoot"
+    photo = make_jpeg(src / "dish.jpg")
+    (src / "dish.jpg.xmp").write_bytes(darktable("dish.jpg"))  # darktable's
+    (src / "dish.xmp").write_bytes(lightroom(None))  # Lightroom's, of the same photo
+    report = export_top([PhotoScore(photo, 6.0, 1.0, (0.1,) * 10, score=80.0)],
+                        tmp_path / "best", 1, sidecars=True)
+    assert report.ok
+    got = {p.name: p.read_bytes() for p in (tmp_path / "best").iterdir() if p.suffix == ".xmp"}
+    assert got == {"dish.jpg.xmp": darktable("dish.jpg"), "dish.xmp": lightroom(None)}

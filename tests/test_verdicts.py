@@ -112,3 +112,12 @@ def test_window_shows_a_remembered_verdict_after_reopening(qtbot: Any, tmp_path:
     item = again.proxy.index(0, 0).data(Roles.Item)
     assert item.verdict.flag == Flag.PICK, "the pick is there after reopening"
     assert side.read_bytes() == darktable("locked.jpg")
+
+
+def test_choices_of_photos_with_names_that_are_not_utf8(tmp_path: Path) -> None:
+    photo = tmp_path / os.fsdecode("cr\xe8me.jpg".encode("latin-1"))
+    make_jpeg(photo)
+    with ChoiceStore.in_dir(tmp_path / "cache") as store:
+        store.record(photo, Verdict(Flag.PICK, 3), 50.0, saved=False)
+        assert [c.path for c in store.all()] == [photo]
+    assert VerdictReader.with_choices(tmp_path / "cache").verdict(photo) == Verdict(Flag.PICK, 3)
