@@ -248,7 +248,12 @@ class ScoreCache:
             if is_disk_full(exc, self.path.parent):
                 if not existed:
                     self._remove_empty()  # a 0-byte file this run began is no cache
-                raise CacheUnavailable(disk_full_text(self.path)) from exc
+                    raise CacheUnavailable(disk_full_text(self.path)) from exc
+                # The scores already there are still good: read them, save nothing.
+                self._conn = self._open_read_only(
+                    disk_full_text(self.path), "but new ones are not saved this run",
+                    immutable=True)
+                return
             if self._cannot_write() and not is_corrupt(exc):
                 # A read-only disk or folder: the scores already there are still good.
                 self._conn = self._open_read_only(
@@ -273,7 +278,7 @@ class ScoreCache:
             f"this version knows {SCHEMA_VERSION})",
             "but nothing is written to it, so the newer version finds it as it left it")
 
-    def _read_only_connection(self) -> sqlite3.Connection:
+    def _read_only_connection(self, immutable: bool = False) -> sqlite3.Connection:
         """A read-only connection; on a read-only disk or folder, where SQLite cannot make
         the WAL's shared-memory file, one that skips locking (``immutable``: nothing can
         write there)."""
@@ -284,14 +289,15 @@ class ScoreCache:
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.Error:
-            if os.access(self.path.parent, os.W_OK) and not _read_only_fs(self.path.parent):
+            if not immutable and os.access(self.path.parent, os.W_OK) and \
+                    not _read_only_fs(self.path.parent):
                 raise
         return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=self.wait_s,
                                isolation_level=None)
 
-    def _open_read_only(self, why: str, so: str) -> sqlite3.Connection:
+    def _open_read_only(self, why: str, so: str, immutable: bool = False) -> sqlite3.Connection:
         try:
-            conn = self._read_only_connection()
+            conn = self._read_only_connection(immutable)
         except sqlite3.Error as exc:
             raise CacheUnavailable(f"{why} and cannot be opened read-only ({exc}); it is "
                                    "left as it is") from exc
@@ -512,6 +518,9 @@ class ScoreCache:
             return f"The disk holding the score cache is full{shown}: scores are not saved."
         if self.bypassed is not None:
             return f"The score cache is {self.bypassed}: scores are not saved this run."
+        if self.read_only is not None and " is full" in self.read_only:
+            return ("The disk holding the score cache is full: its scores are used, new ones "
+                    "are not saved.")
         if self.read_only is not None and "newer Curator" in self.read_only:
             return ("The score cache was written by a newer Curator: its scores are used, "
                     "and it is left as that version wrote it.")

@@ -197,7 +197,9 @@ def test_a_cache_on_a_full_disk_says_disk_full_and_scoring_goes_on(
         notes: list[str] = []
         with caplog.at_level(logging.WARNING, "curator.cache"):
             cache = open_cache(cache_dir, notes=notes)
-        if cache is not None:  # opened after all: the first write must then say so
+        assert cache is not None and cache.read_only is not None, "its scores are still read"
+        assert cache.get_many([FileKey("/a.jpg", 1, 1)], "m") == {FileKey("/a.jpg", 1, 1): ENTRY}
+        if cache is not None:  # nothing is written to it
             cache.put_many([(FileKey(f"/{i}.jpg", i, i), ENTRY) for i in range(200)], "m")
             notes.append(cache.note or "")
             cache.close()
