@@ -271,7 +271,12 @@ def print_results(
                        for i, s in enumerate(shown, 1)],
             "errors": [{**_path_fields(e.path), "reason": e.reason} for e in errors],
             "skipped": [{**_path_fields(k.path), "kind": "file", "reason": k.reason}
-                        for k in _skipped(args)] + [_sidecar_dict(n) for n in notes],
+                        for k in _skipped(args)]
+            # A pair's RAW is not scored on its own: listed, with the photo it goes with.
+            + [{**_path_fields(r), **_path_fields(p, "photo"), "kind": "pair",
+                "reason": f"the RAW of {path_text(p.name)}: scored with it, as one pair"}
+               for p, r in sorted(raw_of.items())]
+            + [_sidecar_dict(n) for n in notes],
         }
         if sidecars is not None:
             doc["sidecars"] = {"written": sidecars.written, "left_alone": len(notes),
