@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -78,6 +79,8 @@ class ExportChoice:
     min_score: float | None
     rank_prefix: bool
     selected_only: bool
+    #: A destination key (``curator/destinations.toml``): cropped JPEGs for it, not copies.
+    destination: str | None = None
 
 
 class ExportDialog(QDialog):
@@ -85,12 +88,30 @@ class ExportDialog(QDialog):
 
     def __init__(self, parent: QWidget | None, folder: Path, dest: Path, n_ranked: int,
                  n_selected: int = 0, filter_min: float | None = None,
-                 rank_prefix: bool = False, still_scoring: bool = False) -> None:
+                 rank_prefix: bool = False, still_scoring: bool = False,
+                 destinations: list[tuple[str, str, str]] | None = None,
+                 destination: str | None = None) -> None:
         super().__init__(parent)
         self.folder = Path(folder).resolve()
         self.setWindowTitle("Export best photos")
         self.setMinimumWidth(560)
         form = QFormLayout(self)
+        #: "For: …": copies of the originals, or JPEGs made for one destination.
+        self.for_combo = QComboBox()
+        self.for_combo.addItem("Copies of the originals", None)
+        self._dest_dirs: dict[str | None, Path] = {None: Path(dest)}
+        self._dest_notes: dict[str | None, str] = {None: ""}
+        for key, name, what in destinations or []:
+            self.for_combo.addItem(name, key)
+            plain = name.rsplit(" (", 1)[0]  # "Uber Eats cover (5:4)" -> its folder name
+            self._dest_dirs[key] = self.folder.parent / f"{self.folder.name} – {plain}"
+            self._dest_notes[key] = what
+        self.for_note = QLabel()
+        self.for_note.setWordWrap(True)
+        self.for_note.setVisible(False)
+        if destinations:
+            form.addRow("For:", self.for_combo)
+            form.addRow(self.for_note)
         self.count = QSpinBox()
         self.count.setRange(1, max(1, n_ranked))
         self.count.setValue(min(10, max(1, n_ranked)))
@@ -138,6 +159,10 @@ class ExportDialog(QDialog):
         self._given_dest = Path(dest)
         self.dest = QLineEdit(path_text(dest))
         form.addRow("Copy to folder:", path_row(self.dest, self._browse))
+        self._for_index = 0
+        self.for_combo.currentIndexChanged.connect(self._for_changed)
+        if destination is not None and self.for_combo.findData(destination) > 0:
+            self.for_combo.setCurrentIndex(self.for_combo.findData(destination))
         self.prefix = QCheckBox("Put the rank in front of each name (01 pizza.jpg, 02 …) so "
                                 "a file manager lists them best first")
         self.prefix.setChecked(rank_prefix)
@@ -157,6 +182,20 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _for_changed(self, index: int) -> None:
+        """A destination chosen: its own folder beside the photos (unless the owner typed
+        one), and what it will write."""
+        old = self.for_combo.itemData(self._for_index)
+        new = self.for_combo.itemData(index)
+        self._for_index = index
+        if self.dest.text().strip() == path_text(self._dest_dirs[old]).strip():
+            self._given_dest = self._dest_dirs[new]
+            self.dest.setText(path_text(self._given_dest))
+        self.for_note.setText(self._dest_notes.get(new, ""))
+        self.for_note.setVisible(bool(self._dest_notes.get(new)))
+        self.setWindowTitle("Export best photos" if new is None else
+                            f"Export for {self.for_combo.itemText(index)}")
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Export to", self.dest.text())
@@ -207,6 +246,7 @@ class ExportDialog(QDialog):
             min_score=round(self.min_score.value(), 2) if self.use_min.isChecked() else None,
             rank_prefix=self.prefix.isChecked(),
             selected_only=self.selected.isChecked(),
+            destination=self.for_combo.currentData(),
         )
 
 
