@@ -23,8 +23,6 @@ Originals are only read.  Until ``top`` photos are written, or the ranking runs 
 from __future__ import annotations
 
 import contextlib
-import csv
-import errno
 import io
 import logging
 import math
@@ -41,9 +39,16 @@ from PIL import Image, ImageCms
 from curator.crop import Box, propose_crop
 from curator.cropstore import CropStore
 from curator.destinations import Destination
-from curator.export import PICKS_CSV, ExportError, ExportFailure, check_destination, free_name
+from curator.export import (
+    PICKS_CSV,
+    ExportError,
+    ExportFailure,
+    _header,
+    _os_reason,
+    check_destination,
+    copy_no_overwrite,
+)
 from curator.fsutil import atomic_write_bytes
-from curator.fsutil import name_max as fs_name_max
 from curator.names import CsvLines, csv_cell, path_text
 from curator.readiness import FactsCache, PixelFacts, Readiness, analyse, check_photo
 from curator.score import PhotoScore
@@ -229,52 +234,14 @@ def verify_file(path: Path, dest: Destination, expected: tuple[int, int] | None 
     return problems
 
 
-def _os_reason(exc: OSError) -> str:
-    """A destination fault in plain words."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the destination is full (no space left)"
-    if exc.errno == errno.EROFS:
-        return "the destination is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if exc.errno == errno.ENAMETOOLONG:
-        return "file name too long for the destination"
-    return exc.strerror or str(exc)
-
-
-def _header(old: bytes) -> list[str] | None:
-    """The column names of an existing ``picks.csv`` (None when it has no Curator header)."""
-    first = old.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    names: list[str] = next(csv.reader([first]), [])
-    return names if names[:1] == ["rank"] and "file" in names else None
-
-
 def _write_new(dest_dir: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` as ``name`` (or a free variant) in ``dest_dir``; never overwrites."""
-    name_max = fs_name_max(dest_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".curator-", suffix=".part", dir=dest_dir)
+    """Write ``data`` as ``name`` (or a free variant) in ``dest_dir``; never overwrites
+    (``curator.export.copy_no_overwrite`` of a finished temp file)."""
+    fd, tmp = tempfile.mkstemp(prefix=".curator-render-", suffix=".part", dir=dest_dir)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        for attempt in range(1, 100_000):
-            target = free_name(dest_dir, name, attempt, name_max)
-            if target.exists():
-                continue
-            try:
-                os.link(tmp, target)  # atomic, and fails rather than replaces
-                return target
-            except FileExistsError:
-                continue
-            except OSError:
-                try:  # no hard links here (FAT, some shares): claim the name, then replace it
-                    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-                except FileExistsError:
-                    continue
-                os.replace(tmp, target)
-                return target
-        raise FileExistsError(f"no free name for {name} in {dest_dir}")
+        return copy_no_overwrite(Path(tmp), dest_dir, name)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

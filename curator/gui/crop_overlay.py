@@ -261,8 +261,7 @@ class CropPanel(QWidget):
         verdict = "ready" if r.ready else "not ready"
         self.overlay.set_crop(it.size, crop, f"{d.name}: {verdict}"
                               + (" · moved" if moved else " · drag to move"))
-        lines = [f"<b>{html.escape(d.name)}: {verdict}</b>"
-                 + (f" — sent at {r.output[0]} × {r.output[1]} px" if r.output else "")]
+        lines = [f"<b>{html.escape(d.name)}: {verdict}</b>"]
         order = {REJECT: 0, WARN: 1, MISSING: 1, INFO: 2, OK: 3}
         for c in sorted(r.checks, key=lambda c: order.get(c.severity, 4)):
             colour = SEVERITY_COLOURS.get(c.severity, "#555555")

@@ -189,6 +189,7 @@ class DestinationsController(QObject):
         self.only.setEnabled(False)
         self.only.toggled.connect(self.set_only_ready)
         tb.addWidget(self.only)
+        self.win.addToolBarBreak()  # its own row: on a laptop-wide window nothing is hidden
         self.win.addToolBar(tb)
 
     def destination(self) -> Destination | None:
