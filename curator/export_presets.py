@@ -110,6 +110,23 @@ class PresetReport:
     def ok(self) -> bool:
         return not self.failures and self.stopped is None
 
+    def left_out_lines(self, name: Callable[[str], str], most: int = 1000) -> list[str]:
+        """One line per photo left out, the ones only too small together in one line
+        (``name`` makes a file name printable)."""
+        d = self.destination
+        small = [x for x in self.left_out if x.keys == ("size",)]
+        others = [x for x in self.left_out if x.keys != ("size",)]
+        lines = [f"#{x.rank} {name(x.source.name)}: {x.why}" for x in others[:most]]
+        if len(others) > most:
+            lines.append(f"… and {len(others) - most} more")
+        if small:
+            need = d.min_output()
+            names = ", ".join(name(x.source.name) for x in small[:5])
+            more = f", … (+{len(small) - 5})" if len(small) > 5 else ""
+            lines.append(f"{len(small)} too small (the {d.ratio_text} crop is under {need[0]} × "
+                         f"{need[1]} px; use full-size originals): {names}{more}")
+        return lines
+
     def summary(self, dest_dir: Path) -> str:
         """The result in plain words, a few lines."""
         d = self.destination
@@ -117,9 +134,7 @@ class PresetReport:
                  f"({d.ratio_text}, JPEG) to {path_text(dest_dir)}."]
         if self.left_out:
             lines.append(f"{len(self.left_out)} photo(s) left out as not ready for {d.name}:")
-            lines += [f"  {path_text(x.source.name)}: {x.why}" for x in self.left_out[:8]]
-            if len(self.left_out) > 8:
-                lines.append(f"  … and {len(self.left_out) - 8} more")
+            lines += ["  " + line for line in self.left_out_lines(path_text, most=8)]
         if self.failures:
             lines.append(f"{len(self.failures)} could not be written: " + "; ".join(
                 f"{path_text(f.source.name)}: {f.reason}" for f in self.failures[:3]))
@@ -437,16 +452,8 @@ def cmd_export_for(args: Any) -> int:
                 out.write(f"           note: {display_text(c.text())}\n")
         if report.left_out:
             out.write(f"\nLeft out, not ready for {dest.name} ({len(report.left_out)}):\n")
-            small = [x for x in report.left_out if x.keys == ("size",)]
-            for x in report.left_out:
-                if x not in small:
-                    out.write(f"{x.rank:>4}  {display_text(x.source)}: {display_text(x.why)}\n")
-            if small:
-                need = dest.min_output()
-                names = ", ".join(display_text(x.source.name) for x in small[:5])
-                more = f", … (+{len(small) - 5})" if len(small) > 5 else ""
-                out.write(f"   -  {len(small)} too small (the {dest.ratio_text} crop under "
-                          f"{need[0]} × {need[1]} px; use full-size originals): {names}{more}\n")
+            for line in report.left_out_lines(display_text):
+                out.write(f"  {display_text(line)}\n")
         for f in report.failures:
             out.write(f"   -  not written: {display_text(f.source)}: {display_text(f.reason)}\n")
         if report.stopped:

@@ -92,7 +92,8 @@ def test_export_for_uber_eats_from_the_window_writes_covers_and_lists_the_small_
     for p in report.picks:
         assert verify_file(p.dest, get("uber-eats-cover"), (2880, 2304)) == []
     assert "small.jpg" in {x.source.name for x in report.left_out}
-    assert "too small for Uber Eats cover" in window.last_export_message
+    assert "1 too small (the 5:4 crop is under 2880 × 2304 px" in window.last_export_message
+    assert "small.jpg" in window.last_export_message
 
 
 def test_the_export_dialog_for_menu_picks_a_destination_and_its_own_folder(
