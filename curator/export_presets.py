@@ -421,6 +421,11 @@ def cmd_export_for(args: Any) -> int:
     from curator.score import rank
 
     dest = get(args.for_dest)
+    unused = [flag for flag, attr in (("--xmp", "xmp"), ("--with-raw", "with_raw"))
+              if getattr(args, attr, False)]
+    if unused:  # the files are new renders, not copies: nothing to pair them with
+        raise ExportError(f"{' and '.join(unused)} cannot be used with --for (it writes new "
+                     "cropped JPEGs, not copies of the originals)")
     dest_dir = Path(args.dest) if args.dest is not None else default_preset_dir(args.folder,
                                                                                  dest)
     note = check_destination(dest_dir, args.folder)  # before minutes of scoring
