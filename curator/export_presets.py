@@ -49,6 +49,7 @@ from curator.export import (
     copy_no_overwrite,
 )
 from curator.fsutil import atomic_write_bytes
+from curator.fsutil import name_max as fs_name_max
 from curator.names import CsvLines, csv_cell, path_text
 from curator.readiness import FactsCache, PixelFacts, Readiness, analyse, check_photo
 from curator.score import PhotoScore
@@ -152,10 +153,18 @@ def default_preset_dir(folder: Path, dest: Destination) -> Path:
     return folder.parent / f"{folder.name} – {dest.name}"
 
 
-def preset_name(source: Path, dest: Destination, rank: int | None = None, width: int = 2) -> str:
-    """``pizza-uber-eats-cover.jpg`` (``01 pizza-uber-eats-cover.jpg`` with a rank)."""
-    name = f"{source.stem}-{dest.key}.jpg"
-    return f"{rank:0{width}d} {name}" if rank is not None else name
+def preset_name(source: Path, dest: Destination, rank: int | None = None, width: int = 2,
+                name_max: int = 255) -> str:
+    """``pizza-uber-eats-cover.jpg`` (``01 pizza-uber-eats-cover.jpg`` with a rank).
+
+    A long stem is shortened, whole characters at a time, so the destination's part and a
+    `` (2)`` still fit ``name_max`` bytes."""
+    stem = source.stem
+    lead = f"{rank:0{width}d} " if rank is not None else ""
+    tail = f"-{dest.key}.jpg"
+    while stem and len(os.fsencode(lead + stem + tail)) > name_max - 8:
+        stem = stem[:-1]
+    return lead + stem + tail
 
 
 def encode_to_fit(im: Image.Image, max_bytes: int, min_bytes: int = 0) -> tuple[bytes, int]:
@@ -367,7 +376,8 @@ def export_for(
 
             report.failures.append(ExportFailure(s.path, describe_error(s.path, exc)))
             continue
-        name = preset_name(s.path, dest, rank_no if rank_prefix else None, width)
+        name = preset_name(s.path, dest, rank_no if rank_prefix else None, width,
+                           fs_name_max(dest_dir))
         try:
             target = _write_new(dest_dir, name, data)
         except OSError as exc:
@@ -418,7 +428,7 @@ def cmd_export_for(args: Any) -> int:
     from curator.names import display_text
     from curator.paths import default_cache_dir
     from curator.progress import ProgressBar
-    from curator.score import rank
+    from curator.score import PhotoError, rank
 
     dest = get(args.for_dest)
     unused = [flag for flag, attr in (("--xmp", "xmp"), ("--with-raw", "with_raw"))
@@ -461,6 +471,12 @@ def cmd_export_for(args: Any) -> int:
                 out.write(f"  {display_text(line)}\n")
         for f in report.failures:
             out.write(f"   -  not written: {display_text(f.source)}: {display_text(f.reason)}\n")
+        errors = sorted((r for r in results if isinstance(r, PhotoError)),
+                        key=lambda e: str(e.path))
+        if errors:
+            out.write(f"\n{len(errors)} file(s) could not be scored:\n")
+            for e in errors:
+                out.write(f"  {display_text(e.path)}: {display_text(e.reason)}\n")
         if report.stopped:
             out.write(f"\nStopped: {display_text(report.stopped)}.\n")
         listed = " (list in picks.csv)" if (dest_dir / PICKS_CSV).is_file() else ""

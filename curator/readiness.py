@@ -147,7 +147,7 @@ class Readiness:
 
     def why_not(self) -> str:
         """The reasons it is left out, in one line ("" when ready)."""
-        return "; ".join(c.text() for c in self.rejections())
+        return " · ".join(c.text() for c in self.rejections())
 
     def summary_keys(self) -> str:
         """``size;text`` …: the checks that failed (for picks.csv)."""

@@ -159,6 +159,7 @@ class DestinationsController(QObject):
         self._thread.start()
         self._export_thread.start()
         win.scoring_finished.connect(lambda _cancelled: self.recheck())
+        win.start_job.connect(self._new_job)  # another folder or model: stop checking this one
         win.installEventFilter(self)  # the window's close stops these threads too
         self.panel: CropPanel | None = None
 
@@ -206,6 +207,12 @@ class DestinationsController(QObject):
         if self.panel is not None:
             self.panel.set_destination(self.key)
         self.recheck()
+
+    @Slot(int, object, object)
+    def _new_job(self, _gen: int, _folder: object, _model: object) -> None:
+        self._gen += 1
+        self.worker.generation = self._gen
+        self.results = {}
 
     def set_only_ready(self, on: bool) -> None:
         self.only_ready = on
@@ -345,6 +352,13 @@ class DestinationsController(QObject):
             return
         if not self._export_thread.isRunning():
             self._export_thread.start()
+        if min_score is not None:
+            from curator.culling import score_percent
+            from curator.gui.scoredisplay import passes
+
+            # As the grid's filter keeps them: by the displayed (rounded) score.
+            ranked = [s for s in ranked if passes(score_percent(s), min_score)]
+            min_score = None
         by_path = {it.path: it for it in self.win.model.items()}
         photos = [photo_score(by_path[s.path]) if s.path in by_path else s for s in ranked]
         stacking = getattr(self.win.culling, "stacking", False)
