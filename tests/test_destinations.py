@@ -17,6 +17,7 @@ from curator.crop import (
 )
 from curator.cropstore import CropStore
 from curator.destinations import DestinationError, destinations, get, load_destinations
+from curator.export_presets import preset_name
 
 ISSUE_NAMES = {"uber-eats-cover", "uber-eats-item", "doordash", "google-business", "yelp",
                "instagram-square", "instagram-portrait", "instagram-story", "website-hero"}
@@ -118,3 +119,11 @@ def test_the_crop_store_remembers_each_photo_and_ratio_apart(tmp_path: Path) -> 
         assert store.centre(photo, "1:1") is None
     c = crop_centre_fraction(size, left)
     assert crop_from_fractions(size, 1.0, c) == pytest.approx(left)
+
+
+def test_an_export_name_keeps_its_destination_however_long_the_original_name() -> None:
+    d = get("instagram-square")
+    assert preset_name(Path("pizza.jpg"), d) == "pizza-instagram-square.jpg"
+    assert preset_name(Path("pizza.jpg"), d, rank=3) == "03 pizza-instagram-square.jpg"
+    long = preset_name(Path("é" * 200 + ".jpg"), d)
+    assert long.endswith("é-instagram-square.jpg") and len(long.encode()) <= 255 - 8

@@ -175,11 +175,14 @@ def test_cli_export_for_writes_five_covers_beside_the_folder(shared_data: Path, 
                                                              ) -> None:
     shoot = tmp_path / "shoot"
     shutil.copytree(shared_data / HIRES, shoot)
+    whole = (shoot / "recipes_bastian" / "images__pizza.jpg").read_bytes()
+    (shoot / "cut-short.jpg").write_bytes(whole[: len(whole) // 3])
     code = cli.main(["export", str(shoot), "--for", "uber-eats-cover", "--top", "5", "-q"])
     out = capsys.readouterr().out
     dest = tmp_path / "shoot – Uber Eats cover"
     files = sorted(dest.glob("*.jpg"))
-    assert code == 0 and len(files) == 5, out
+    assert code == 1 and len(files) == 5, out  # 1: a file could not be read (listed)
+    assert "1 file(s) could not be scored" in out and "cut-short.jpg: truncated" in out
     assert "Left out, not ready for Uber Eats cover" in out and "too small" in out
     for f in files:
         assert verify_file(f, get("uber-eats-cover"), (2880, 2304)) == []
