@@ -134,7 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="copy the best N photos to another folder")
     _add_scoring_options(ex)
     ex.add_argument("--top", type=positive_int, default=10, help="how many photos (default 10)")
-    ex.add_argument("--to", type=Path, required=True, dest="dest", help="destination folder")
+    ex.add_argument("--to", type=Path, dest="dest",
+                    help="destination folder (with --for: default '<folder> – <destination>' "
+                         "beside it)")
+    ex.add_argument("--for", type=destination_choice, dest="for_dest", metavar="DESTINATION",
+                    help="write cropped, resized JPEGs ready for one destination: "
+                         + ", ".join(destination_names()))
     ex.add_argument("--min-score", type=float, help="skip photos scoring below this (0-100)")
     ex.add_argument("--rank-prefix", action="store_true",
                     help="name copies '01 pizza.jpg', '02 …' so a file manager lists them "
@@ -413,8 +418,29 @@ def _incomplete(args: argparse.Namespace, results: list[Result]) -> bool:
         k.problem for k in _skipped(args))
 
 
+def destination_names() -> list[str]:
+    from curator.destinations import destinations
+
+    return list(destinations())
+
+
+def destination_choice(text: str) -> str:
+    """argparse type for ``--for``: a destination of ``curator/destinations.toml``."""
+    from curator.destinations import DestinationError, get
+
+    try:
+        return get(text).key
+    except DestinationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from curator.export import check_destination, export_top
+
+    if args.for_dest is not None:
+        from curator.export_presets import cmd_export_for
+
+        return cmd_export_for(args)
 
     # Before scoring: a destination that cannot be written fails now, not after minutes.
     note = check_destination(args.dest, args.folder)
@@ -509,6 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] not in {"score", "export", "gui"} and not _top_level_option(argv[0]):
         argv = ["gui", *argv]
     args = parser.parse_args(argv)
+    if args.command == "export" and args.dest is None and args.for_dest is None:
+        parser.error("export needs --to FOLDER (or --for DESTINATION)")
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",

@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -82,6 +83,8 @@ class ExportChoice:
     with_raw: bool = False
     #: Copy each original's own sidecar beside its copy (stars, keywords, raw settings).
     sidecars: bool = True
+    #: A destination key (``curator/destinations.toml``): cropped JPEGs for it, not copies.
+    destination: str | None = None
 
 
 def remembered_options(settings: QSettings) -> dict[str, bool]:
@@ -107,12 +110,30 @@ class ExportDialog(QDialog):
                  n_selected: int = 0, filter_min: float | None = None,
                  rank_prefix: bool = False, still_scoring: bool = False,
                  pairs: dict[Path, Path] | None = None, with_raw: bool = True,
-                 sidecars: bool = True) -> None:
+                 sidecars: bool = True,
+                 destinations: list[tuple[str, str, str]] | None = None,
+                 destination: str | None = None) -> None:
         super().__init__(parent)
         self.folder = Path(folder).resolve()
         self.setWindowTitle("Export best photos")
         self.setMinimumWidth(560)
         form = QFormLayout(self)
+        #: "For: …": copies of the originals, or JPEGs made for one destination.
+        self.for_combo = QComboBox()
+        self.for_combo.addItem("Copies of the originals", None)
+        self._dest_dirs: dict[str | None, Path] = {None: Path(dest)}
+        self._dest_notes: dict[str | None, str] = {None: ""}
+        for key, name, what in destinations or []:
+            self.for_combo.addItem(name, key)
+            plain = name.rsplit(" (", 1)[0]  # "Uber Eats cover (5:4)" -> its folder name
+            self._dest_dirs[key] = self.folder.parent / f"{self.folder.name} – {plain}"
+            self._dest_notes[key] = what
+        self.for_note = QLabel()
+        self.for_note.setWordWrap(True)
+        self.for_note.setVisible(False)
+        if destinations:
+            form.addRow("For:", self.for_combo)
+            form.addRow(self.for_note)
         self.count = QSpinBox()
         self.count.setRange(1, max(1, n_ranked))
         self.count.setValue(min(10, max(1, n_ranked)))
@@ -160,6 +181,10 @@ class ExportDialog(QDialog):
         self._given_dest = Path(dest)
         self.dest = QLineEdit(path_text(dest))
         form.addRow("Copy to folder:", path_row(self.dest, self._browse))
+        self._for_index = 0
+        self.for_combo.currentIndexChanged.connect(self._for_changed)
+        if destination is not None and self.for_combo.findData(destination) > 0:
+            self.for_combo.setCurrentIndex(self.for_combo.findData(destination))
         self.prefix = QCheckBox("Put the rank in front of each name (01 pizza.jpg, 02 …) so "
                                 "a file manager lists them best first")
         self.prefix.setChecked(rank_prefix)
@@ -194,6 +219,20 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _for_changed(self, index: int) -> None:
+        """A destination chosen: its own folder beside the photos (unless the owner typed
+        one), and what it will write."""
+        old = self.for_combo.itemData(self._for_index)
+        new = self.for_combo.itemData(index)
+        self._for_index = index
+        if self.dest.text().strip() == path_text(self._dest_dirs[old]).strip():
+            self._given_dest = self._dest_dirs[new]
+            self.dest.setText(path_text(self._given_dest))
+        self.for_note.setText(self._dest_notes.get(new, ""))
+        self.for_note.setVisible(bool(self._dest_notes.get(new)))
+        self.setWindowTitle("Export best photos" if new is None else
+                            f"Export for {self.for_combo.itemText(index)}")
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Export to", self.dest.text())
@@ -246,6 +285,7 @@ class ExportDialog(QDialog):
             selected_only=self.selected.isChecked(),
             with_raw=self.with_raw.isChecked(),
             sidecars=self.sidecars.isChecked(),
+            destination=self.for_combo.currentData(),
         )
 
 

@@ -43,6 +43,7 @@ from curator.culling import score_percent
 from curator.export import ExportOptions
 from curator.gui.culling import CullingController
 from curator.gui.delegate import PhotoDelegate
+from curator.gui.destinations import DestinationsController
 from curator.gui.dialogs import TextDialog, open_in_file_manager
 from curator.gui.export_dialog import (
     ExportDialog,
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
         self._thumb_timer.setInterval(300)
         self._thumb_timer.timeout.connect(self._thumbs_for_size)
         self.culling = CullingController(self)  # keys, flags, stars, stacks, compare
+        self.destinations = DestinationsController(self)  # ready for …, crops, export for
         self._restore_view()
 
     # -- construction -------------------------------------------------------------------------
@@ -614,6 +616,7 @@ class MainWindow(QMainWindow):
             self.preview.step = self._step_preview
             self.preview.cull = self.culling.preview_key
             self.culling.verdicts_changed.connect(self._preview_verdict)
+            self.destinations.attach_preview(self.preview)
         self.view.setCurrentIndex(index)
         src = self.proxy.mapToSource(index)
         self.preview.show_item(self.model.item(src.row()))
@@ -653,11 +656,18 @@ class MainWindow(QMainWindow):
         dlg = ExportDialog(self, self.folder, remembered_export_dir(self.settings, self.folder),
                            len(ranked), len(chosen), self.proxy.min_score(),
                            still_scoring=self.scoring, pairs=self.model.raw_of(),
+                           destinations=self.destinations.choices(),
+                           destination=self.destinations.key,
                            **remembered_options(self.settings))
         self.culling.annotate_export_dialog(dlg)
         if dlg.exec() != ExportDialog.DialogCode.Accepted:
             return
         c = dlg.values()
+        if c.destination:  # cropped JPEGs for one place; a stack's next best may stand in
+            self.destinations.export([s for s in all_ranked if s.path in chosen] if
+                                     c.selected_only else all_ranked, c.dest, c.top,
+                                     c.min_score, c.destination, c.rank_prefix)
+            return
         remember_export_dir(self.settings, self.folder, c.dest)
         remember_options(self.settings, c, bool(self.model.raw_of()))
         # Selected photos go as chosen, stacked or not; otherwise the best of each stack.

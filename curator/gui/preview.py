@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -141,6 +142,8 @@ class PhotoView(QWidget):
         self.zoomed = False
         self._centre = QPointF(0.5, 0.5)  # the photo point (fractions) shown at the centre
         self._drag: QPoint | None = None
+        #: Draws over the fitted photo and may take the mouse (gui/crop_overlay.py).
+        self.overlay: Any = None
 
     def set_text(self, text: str) -> None:
         self._pix, self._scaled, self._text, self.zoomed = None, None, text, False
@@ -185,8 +188,13 @@ class PhotoView(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self._drag = event.position().toPoint()
         self._moved = False
+        if self.overlay is not None and not self.zoomed and self._pix is not None:
+            self.overlay.press(event.position(), self.fitted_rect())  # a drag may move the crop
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self.overlay is not None and self.overlay.move(event.position(), self.fitted_rect()):
+            self._moved = True
+            return
         if self._drag is None or not self.zoomed or self._pix is None:
             return
         pos = event.position().toPoint()
@@ -199,6 +207,9 @@ class PhotoView(QWidget):
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.overlay is not None and self.overlay.release():
+            self._drag = None
+            return  # the crop was moved: no zoom
         if self._drag is not None and not getattr(self, "_moved", False):
             self.toggle_zoom(event.position().toPoint())
         self._drag = None
@@ -218,6 +229,8 @@ class PhotoView(QWidget):
                 self._scaled = self._pix.scaled(r.size(), Qt.AspectRatioMode.IgnoreAspectRatio,
                                                 Qt.TransformationMode.SmoothTransformation)
             p.drawPixmap(r.topLeft(), self._scaled)
+            if self.overlay is not None:
+                self.overlay.paint(p, r)
         p.end()
 
     def sizeHint(self) -> QSize:
@@ -285,7 +298,15 @@ class PreviewDialog(QDialog):
         #: Culling keys: the owner sets ``cull`` (key text, item -> handled); see show_verdict.
         self.cull: Callable[[str, PhotoItem], bool] = lambda key, item: False
         self.item: PhotoItem | None = None
+        #: "Crop for: …" (gui/crop_overlay.py), added by gui/destinations.py.
+        self.crop_panel: Any = None
+        self._side = side
         self._set_views_visible(False)
+
+    def add_crop_panel(self, panel: Any) -> None:
+        """Put ``panel`` (a ``CropPanel``) under the score details; it follows the photo."""
+        self.crop_panel = panel
+        self._side.insertWidget(2, panel)
 
     def _set_views_visible(self, on: bool) -> None:
         for w in (self.global_heading, self.global_view, self.local_heading, self.local_view):
@@ -306,6 +327,8 @@ class PreviewDialog(QDialog):
         size = f"{item.size[0]} × {item.size[1]} px<br>" if item.size else ""
         taken = capture_text(item)
         self.details.setText(f"<b>{path_text(item.path.name)}</b><br>{size}{taken}<br>{body}")
+        if self.crop_panel is not None:
+            self.crop_panel.show_item(item)
         self._set_views_visible(False)
         self.global_view.clear()
         self.local_view.clear()
