@@ -206,6 +206,8 @@ def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups) -> dict[str, Any]:
         "cached": s.cached,
         "group": groups.group_of[s.path],
         "group_best": groups.is_best(s.path),
+        # Why it is (or is not) its group's best: sharpness, exposure, score (curator.bursts).
+        "group_why": groups.why.get(s.path),
     }
 
 
@@ -214,6 +216,7 @@ def print_results(
 ) -> None:
     ranked = rank(results)
     groups = group_photos(ranked)
+    ranked = groups.with_reasons(ranked)  # + blur for frames softer than their group's best
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
     out = sys.stdout
@@ -347,6 +350,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     scorer, results, _elapsed = run_scoring(args)
     ranked = rank(results)
     groups = group_photos(ranked)
+    ranked = groups.with_reasons(ranked)
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep)
