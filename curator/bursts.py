@@ -323,9 +323,11 @@ def decide(frames: Sequence[Frame], scores: Sequence[float],
         if s is None:
             why[f.path] = "not compared (its framing differs from the best frame's)"
         elif s < cfg.softer:
-            why[f.path] = f"softer than the best frame of its group ({s:.0%} of its fine detail)"
+            why[f.path] = (f"softer than the best frame of its group ({s:.0%} of that "
+                           "frame's fine detail)")
         elif s < cfg.tie:
-            why[f.path] = f"a little softer than the sharpest frame ({s:.0%} of its fine detail)"
+            why[f.path] = (f"a little softer than the sharpest frame ({s:.0%} of that "
+                           "frame's fine detail)")
         elif badly_exposed(f):
             why[f.path] = "as sharp, but more of it blown out or crushed than a sibling"
         else:
