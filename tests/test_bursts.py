@@ -143,3 +143,27 @@ def test_score_json_names_the_sharp_frame_of_a_burst_and_says_why(
     assert sharp["group_best"] and sharp["rank"] == 1, by
     assert "blur" in soft["reasons"] and "softer than the best frame" in soft["group_why"]
     assert sharp["score"] > soft["score"]
+
+
+def test_look_closer_and_compare_say_which_frame_won_and_why(tmp_path: Path) -> None:
+    from PySide6.QtGui import QPalette
+
+    from curator.gui.compare import caption_colours, caption_html
+    from curator.gui.models import PhotoItem, reasons_text
+    from curator.gui.preview import preview_html
+
+    best = PhotoItem(tmp_path / "a.jpg", score=66.0, percent=True, rank=1, group=1,
+                     group_best=True, group_size=3, group_why="the sharpest frame of its group")
+    soft = PhotoItem(tmp_path / "b.jpg", score=57.0, percent=True, rank=3, reasons=("blur",),
+                     group=1, group_best=False, group_size=3, stack_pos=2, softer=True,
+                     group_why="softer than the best frame of its group (6 % of …)")
+    assert "the best frame" in preview_html(best) and "the sharpest frame" in preview_html(best)
+    text = preview_html(soft)
+    assert "frame 3 of the stack" in text and "softer than the best frame of its group" in text
+    assert "out of focus or shaken" not in text  # relative blur says so, not the absolute one
+    assert "softer than the best frame of its group" in reasons_text(soft)
+    cap = caption_html(soft, caption_colours(QPalette()))
+    assert "group of 3 (frame 3)" in cap and "softer than the best frame" in cap
+    alone = PhotoItem(tmp_path / "c.jpg", score=40.0, percent=True, rank=2, reasons=("blur",))
+    assert "Near-duplicates" not in preview_html(alone)
+    assert "out of focus or shaken" in preview_html(alone)
