@@ -72,6 +72,7 @@ MEASURE_RULES: tuple[MeasureRule, ...] = (
     MeasureRule("compressed", "blockiness", below=False),
     MeasureRule("compressed", "jpeg_quality", below=True),
     MeasureRule("tilted", "tilt_lines", below=False),
+    MeasureRule("blur", "fine_ratio", below=True),
 )
 
 
@@ -87,6 +88,9 @@ MEASURE_THRESHOLDS: dict[str, float] = {
     "compressed:blockiness": 1.4816,
     "compressed:jpeg_quality": 34.0,
     "tilted:tilt_lines": 0.1563,
+    # Held-out half: recall 63 % on food-pairs copies blurred at a random severity, false
+    # alarms 1.4 % (2.9 % of yelp-food photos).
+    "blur:fine_ratio": 16.2093,
 }
 
 

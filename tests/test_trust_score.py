@@ -201,12 +201,13 @@ def test_model_file_round_trip_with_score_fields(tmp_path: Path) -> None:
     raw = torch.load(tmp_path / "m.pt", weights_only=True)  # plain values only
     assert raw["format_version"] == 3 and raw["calibration"]["method"] == "platt"
     back = load_model_file(tmp_path / "m.pt")
-    assert back.head_config == mf.head_config and back.head_config.n_outputs == 18
+    n = 10 + 1 + len(REASONS)  # vote bins, the post-worthy logit, one per reason
+    assert back.head_config == mf.head_config and back.head_config.n_outputs == n
     assert back.calibration == mf.calibration
     assert back.reason_thresholds == mf.reason_thresholds
     assert back.metrics["score"]["ece"] == pytest.approx(0.03)
     logits = Head(back.head_config)(torch.zeros(2, 12))
-    assert logits.shape == (2, 18)
+    assert logits.shape == (2, n)
 
 
 def test_old_model_files_still_load_and_rank_by_mean(tmp_path: Path) -> None:
