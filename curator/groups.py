@@ -234,14 +234,16 @@ def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None,
     why: dict[Path, str] = {}
     if compare:
         from curator.bursts import compare_group
-        from curator.parallel import usable_cores
+        from curator.parallel import ordered_map, usable_cores
 
         n = workers or max(1, min(4, usable_cores()))
-        for lab, ms in members.items():
-            if len(ms) < 2:
-                continue
-            v = compare_group([m.path for m in ms], [m.rank_value for m in ms], burst,
-                              workers=n)
+        jobs = [(lab, ms) for lab, ms in members.items() if len(ms) >= 2]
+        # Groups in parallel, each group's frames in turn: most groups are pairs, whose
+        # reference must be read before its sibling.
+        verdicts = ordered_map(
+            lambda job: compare_group([m.path for m in job[1]], [m.rank_value for m in job[1]],
+                                      burst), jobs, n, window=2 * n, name="curator-burst")
+        for (lab, _), v in zip(jobs, verdicts, strict=True):
             order[lab] = v.order
             softer |= v.softer
             why.update(v.why)
