@@ -231,6 +231,8 @@ def _photo_dict(rank_no: int, s: PhotoScore, groups: Groups, raw: Path | None = 
         "cached": s.cached,
         "group": groups.group_of[s.path],
         "group_best": groups.is_best(s.path),
+        # Why it is (or is not) its group's best: sharpness, exposure, score (curator.bursts).
+        "group_why": groups.why.get(s.path),
     }
     if sidecars is not None:  # --xmp: the sidecars that now hold this photo's score
         out["sidecars"] = [_path_fields(p) for p in sidecars.by_photo.get(s.path, [])]
@@ -259,6 +261,7 @@ def print_results(
     """
     ranked = rank(results)
     groups = group_photos(ranked)
+    ranked = groups.with_reasons(ranked)  # + blur for frames softer than their group's best
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
     raw_of: dict[Path, Path] = getattr(args, "raw_of", {})
@@ -454,6 +457,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = set(args.rejected)
     ranked = [s for s in rank(results) if s.path not in out]
     groups = group_photos(ranked)
+    ranked = groups.with_reasons(ranked)
     keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep,

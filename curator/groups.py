@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,7 @@ import numpy as np
 from curator.capture import exif_seconds
 
 if TYPE_CHECKING:
+    from curator.bursts import BurstConfig
     from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -160,13 +161,24 @@ def cluster(
 
 @dataclass(frozen=True)
 class Groups:
-    """Which group each photo is in, and each group's best photo.
+    """Which group each photo is in, each group's best photo, and why.
 
     Group ids are 1..G, numbered by their best photo's rank (group 1 holds the top photo).
+    ``order``: each group of two or more, best first (``curator.bursts``: sharpness, then
+    exposure, then score); ``softer``: members clearly softer than their group's best frame
+    (they get ``blur``); ``why``: a short sentence per compared member saying what decided its
+    place.
     """
 
     group_of: dict[Path, int]
     best: dict[int, Path]
+    order: dict[int, tuple[Path, ...]] = field(default_factory=dict)
+    softer: frozenset[Path] = frozenset()
+    why: dict[Path, str] = field(default_factory=dict)
+    #: The 0-100 score shown for members the comparison placed after a sibling that the model
+    #: scored no higher: one point under that sibling's, so every list (the ranked table,
+    #: JSON, export, the grid) puts the sharp frame first (``CAP_STEP``).
+    capped: dict[Path, float] = field(default_factory=dict)
 
     def is_best(self, path: Path) -> bool:
         return self.best.get(self.group_of.get(path, -1)) == path
@@ -177,12 +189,36 @@ class Groups:
             out[g] = out.get(g, 0) + 1
         return out
 
+    def position(self, path: Path) -> int:
+        """0 for a group's best photo, 1 for the next, … (0 for a photo alone)."""
+        members = self.order.get(self.group_of.get(path, -1), ())
+        return members.index(path) if path in members else 0
 
-def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None) -> Groups:
+    def reasons(self, s: PhotoScore) -> tuple[str, ...]:
+        """``s.reasons``, with ``blur`` added when it is clearly softer than its best sibling."""
+        if s.path in self.softer and "blur" not in s.reasons:
+            return (*s.reasons, "blur")
+        return s.reasons
+
+    def with_reasons(self, ranked: Sequence[PhotoScore]) -> list[PhotoScore]:
+        """``ranked`` with each photo's reasons as ``reasons`` gives them and its score as
+        ``capped`` gives it, ranked again (``curator.score.rank``'s order)."""
+        out = [s if s.path not in self.softer and s.path not in self.capped
+               else replace(s, reasons=self.reasons(s),
+                            score=self.capped.get(s.path, s.score)) for s in ranked]
+        return sorted(out, key=lambda s: (-s.rank_value, str(s.path)))
+
+
+def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None,
+                 compare: bool = True, burst: BurstConfig | None = None,
+                 workers: int | None = None) -> Groups:
     """Group ranked photos (best first, as ``curator.score.rank`` gives them).
 
-    A photo without an embedding is a group of its own.  The best of each group is its
-    highest-ranked member, so the ranking helper decides, as it does everywhere else.
+    A photo without an embedding is a group of its own.  With ``compare`` (default), each
+    group of two or more is ordered by comparing its frames (``curator.bursts.compare_group``:
+    one full-resolution read of each member, nothing for photos alone); without it, or when
+    the frames cannot be compared, the best of each group is its highest-ranked member.
+    ``workers``: decode threads for the comparison (default: ``curator.parallel``'s cores).
     """
     with_emb = [i for i, s in enumerate(ranked) if s.embedding is not None]
     labels = np.arange(len(ranked), dtype=np.int64) + len(ranked)  # singletons by default
@@ -190,15 +226,59 @@ def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None) -
         emb = np.stack([np.asarray(ranked[i].embedding, np.float32) for i in with_emb])
         sub = cluster(emb, [ranked[i].captured for i in with_emb], cfg)
         labels[with_emb] = sub
-    group_of: dict[Path, int] = {}
-    best: dict[int, Path] = {}
-    number: dict[int, int] = {}
+    members: dict[int, list[PhotoScore]] = {}
     for s, lab in zip(ranked, labels.tolist(), strict=True):
-        if lab not in number:
-            number[lab] = len(number) + 1
-            best[number[lab]] = s.path
-        group_of[s.path] = number[lab]
-    return Groups(group_of, best)
+        members.setdefault(lab, []).append(s)  # rank order within each group
+    order: dict[int, tuple[Path, ...]] = {}
+    softer: set[Path] = set()
+    why: dict[Path, str] = {}
+    if compare:
+        from curator.bursts import compare_group
+        from curator.parallel import ordered_map, usable_cores
+
+        n = workers or max(1, min(4, usable_cores()))
+        jobs = [(lab, ms) for lab, ms in members.items() if len(ms) >= 2]
+        # Groups in parallel, each group's frames in turn: most groups are pairs, whose
+        # reference must be read before its sibling.
+        verdicts = ordered_map(
+            lambda job: compare_group([m.path for m in job[1]], [m.rank_value for m in job[1]],
+                                      burst), jobs, n, window=2 * n, name="curator-burst")
+        for (lab, _), v in zip(jobs, verdicts, strict=True):
+            order[lab] = v.order
+            softer |= v.softer
+            why.update(v.why)
+    capped = _capped(order, {s.path: s for s in ranked})
+    rank_of = {s.path: i for i, s in enumerate(ranked)}
+    best_of = {lab: (order[lab][0] if lab in order else ms[0].path)
+               for lab, ms in members.items()}
+    numbered = sorted(members, key=lambda lab: rank_of[best_of[lab]])
+    number = {lab: i + 1 for i, lab in enumerate(numbered)}
+    group_of = {s.path: number[lab] for s, lab in zip(ranked, labels.tolist(), strict=True)}
+    return Groups(group_of, {number[lab]: best_of[lab] for lab in members},
+                  {number[lab]: o for lab, o in order.items()}, frozenset(softer), why, capped)
+
+
+#: How far under the sibling placed before it a frame's shown score is capped (0-100 points:
+#: the grid shows whole numbers, so the difference stays visible).
+CAP_STEP = 1.0
+
+
+def _capped(order: dict[int, tuple[Path, ...]], by_path: dict[Path, PhotoScore]
+            ) -> dict[Path, float]:
+    """Scores of members placed after a sibling the model scored no higher (see ``Groups``);
+    only for model files with the 0-100 score."""
+    out: dict[Path, float] = {}
+    for members in order.values():
+        prev = by_path[members[0]].score
+        for p in members[1:]:
+            s = by_path[p].score
+            if prev is None or s is None:
+                break
+            if s >= prev:
+                s = max(0.0, prev - CAP_STEP)
+                out[p] = s
+            prev = s
+    return out
 
 
 def one_per_group(ranked: Sequence[PhotoScore], groups: Groups) -> list[PhotoScore]:

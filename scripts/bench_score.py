@@ -117,6 +117,23 @@ def timed_scan(scorer: Scorer, paths: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
+def timed_groups(scorer: Scorer, paths: list[Path]) -> None:
+    """Grouping the scored folder, with each group's frames compared at full resolution
+    (``curator.bursts``; the folder's repeats of a source photo, cropped elsewhere, group)."""
+    from curator.groups import group_photos
+    from curator.score import rank
+
+    ranked = rank(scorer.score(paths))  # all from the cache by now
+    t0 = time.perf_counter()
+    g = group_photos(ranked)
+    dt = time.perf_counter() - t0
+    sizes = g.sizes()
+    grouped = sum(1 for s in ranked if sizes[g.group_of[s.path]] > 1)
+    print(f"groups : {dt:6.2f} s to group {len(ranked)} photos and compare the {grouped} in "
+          f"groups of 2+ ({1000 * dt / max(grouped, 1):.0f} ms a grouped photo; photos alone "
+          "are not read again)")
+
+
 def rss_run(count: int, work: Path) -> None:
     """Child process: score ``count`` photos (hard links to a few real 12 MP JPEGs)."""
     base = build_folder(work / "base", 24)
@@ -181,6 +198,7 @@ def main() -> None:
             assert fresh._model is None and n_warm == n
         print(f"warm   : {n * reps / warm_total:6.0f} photos/s  (re-scan incl. folder walk, "
               f"stat, model digest and cache lookup; {reps} runs of {n})")
+        timed_groups(scorer, paths)
 
         vgg_path, pretrained = vgg_model_file(tmp)
         note = "ImageNet weights" if pretrained else "RANDOM weights (timing only; ImageNet " \

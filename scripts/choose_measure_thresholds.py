@@ -54,7 +54,7 @@ def rows_for(path: Path, index: int) -> list[tuple[int, str | None, dict[str, fl
     for kind in damage.KINDS:
         sev = rng.random()
         bad = damage.apply(kind, d.image, sev, random.Random(f"{path.name}:{kind}"))
-        out.append((index, FROM_DAMAGE[kind], measure(bad, True, None)))
+        out.append((index, FROM_DAMAGE.get(kind), measure(bad, True, None)))
         if kind == "jpeg":
             out += _as_jpeg(d.image, max(2, round(20 - 17 * sev)), index, "compressed")
     # Not heavy compression: the same photo saved at an everyday quality (45-90), as the

@@ -61,10 +61,11 @@ def damage_check(scorer: Scorer, tmp: Path) -> tuple[dict[str, float], dict[str,
     scores = {p: r.rank_value for p, r in results.items()}
     acc = {k: float(np.mean([scores[o] > scores[d] for o, d in v])) for k, v in made.items()}
     acc["all"] = float(np.mean([scores[o] > scores[d] for v in made.values() for o, d in v]))
+    # Kinds without a reason key (a bad crop: ``cropped`` was dropped) count for the score only.
     why = {k: float(np.mean([FROM_DAMAGE[k] in results[d].reasons for _, d in v]))
-           for k, v in made.items()}
+           for k, v in made.items() if k in FROM_DAMAGE}
     why["all"] = float(np.mean([FROM_DAMAGE[k] in results[d].reasons
-                                for k, v in made.items() for _, d in v]))
+                                for k, v in made.items() if k in FROM_DAMAGE for _, d in v]))
     why["originals with no reason"] = float(np.mean([not results[o].reasons
                                                      for o in originals]))
     return acc, why

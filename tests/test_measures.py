@@ -133,6 +133,26 @@ def test_exposure_rules_fire_on_dark_and_blown_out_copies() -> None:
         assert "overexposed" in measured_reasons(measure(bright, True), MEASURE_THRESHOLDS)
 
 
+def test_blur_rule_reads_mild_softness_of_camera_size_photos_as_the_loader_decodes_them(
+        tmp_path: Path) -> None:
+    """3000 px photos (decoded as a 1/4-scale draft, 750 px) and copies softened by a Gaussian
+    of 1.5 px per 2000 px: the copies read as blur, the sharp photos do not."""
+    from PIL import ImageFilter
+
+    hits, clean = [], []
+    for path in PHOTOS[:8]:
+        im = Image.open(path).convert("RGB")
+        im = im.resize((3000, round(im.height * 3000 / im.width)), Image.Resampling.LANCZOS)
+        for name, img in (("sharp", im), ("soft", im.filter(ImageFilter.GaussianBlur(2.25)))):
+            img.save(tmp_path / f"{name}.jpg", quality=92)
+            d = decode(tmp_path / f"{name}.jpg", 448)
+            assert max(d.image.size) < 1000  # the draft, not the full photo
+            got = "blur" in measured_reasons(measure(d.image, d.native, d.quantization),
+                                             MEASURE_THRESHOLDS)
+            (hits if name == "soft" else clean).append(got if name == "soft" else not got)
+    assert sum(hits) >= 6 and sum(clean) >= 7, (hits, clean)
+
+
 def test_measure_survives_odd_shapes() -> None:
     for size in [(1, 1), (4000, 2), (2, 900), (33, 33)]:
         m = measure(Image.new("RGB", size, (10, 200, 30)), True)

@@ -171,6 +171,18 @@ def test_reason_thresholds_and_picking() -> None:
     assert pick_reasons({"tilted": 9.0}, {}) == (), "no threshold, no reason"
 
 
+def test_the_dropped_cropped_reason_is_never_given_even_by_a_file_that_has_its_head() -> None:
+    from curator.modelfile import load_model_file
+    from curator.paths import BUNDLED_MODEL
+
+    assert "cropped" not in REASONS
+    assert pick_reasons({"cropped": 9.0, "blur": 2.0}, {"cropped": 0.0, "blur": 1.0}) == ("blur",)
+    mf = load_model_file(BUNDLED_MODEL)
+    heads = {n: 50.0 for n in mf.head_config.outputs if n.startswith("reason:")}
+    _, reasons = mf.read_outputs(heads)
+    assert "cropped" not in reasons and "blur" in reasons
+
+
 def _scored_model_file() -> ModelFile:
     outputs = ("postworthy", *(output_name(k) for k in REASONS))
     cfg = HeadConfig(in_features=12, hidden=0, dropout=0.0, outputs=outputs)
@@ -189,12 +201,13 @@ def test_model_file_round_trip_with_score_fields(tmp_path: Path) -> None:
     raw = torch.load(tmp_path / "m.pt", weights_only=True)  # plain values only
     assert raw["format_version"] == 3 and raw["calibration"]["method"] == "platt"
     back = load_model_file(tmp_path / "m.pt")
-    assert back.head_config == mf.head_config and back.head_config.n_outputs == 18
+    n = 10 + 1 + len(REASONS)  # vote bins, the post-worthy logit, one per reason
+    assert back.head_config == mf.head_config and back.head_config.n_outputs == n
     assert back.calibration == mf.calibration
     assert back.reason_thresholds == mf.reason_thresholds
     assert back.metrics["score"]["ece"] == pytest.approx(0.03)
     logits = Head(back.head_config)(torch.zeros(2, 12))
-    assert logits.shape == (2, 18)
+    assert logits.shape == (2, n)
 
 
 def test_old_model_files_still_load_and_rank_by_mean(tmp_path: Path) -> None:
@@ -262,8 +275,8 @@ def _textured(w: int, h: int, seed: int) -> Image.Image:
 def test_reasons_name_the_damage_on_generated_photos(tmp_path: Path) -> None:
     """The bundled model's reasons on generated photos and their damaged copies.
 
-    Every flaw but ``cropped`` is expected by name (the card reports it is almost never
-    given); the learned heads and the classic measures together.
+    Every flaw with a reason key is expected by name (a bad crop has none: ``cropped`` was
+    dropped); the learned heads and the classic measures together.
     """
     expect = {"blur": "blur", "dark": "dark", "blown_out": "overexposed", "noise": "noisy",
               "jpeg": "compressed", "tilt": "tilted"}

@@ -141,6 +141,13 @@ def test_filter_agrees_with_the_displayed_score() -> None:
     assert shown_score(73.49) == 73
 
 
+def test_scores_from_90_up_show_a_decimal_so_good_photos_do_not_tie() -> None:
+    # Good photos crowd into the 90s; there whole numbers made four top photos read "93".
+    assert [format_score(v) for v in (93.04, 93.26, 93.47)] == ["93.0", "93.3", "93.5"]
+    assert format_score(89.4) == "89" and format_score(89.96) == "90.0"
+    assert passes(93.26, 93.0) and shown_score(93.26) == 93.3 and not passes(89.4, 90.0)
+
+
 def test_counts_and_empty_state_when_the_filter_hides_everything(
         qtbot: Any, window: MainWindow, small_folder: Path) -> None:
     open_and_wait(qtbot, window, small_folder)

@@ -38,7 +38,7 @@ from curator.gui.contrast import readable
 from curator.gui.culling import PICK_GREEN as PICK_TEXT
 from curator.gui.culling import REJECT_RED as REJECT_TEXT
 from curator.gui.culling import flag_change
-from curator.gui.models import PhotoItem
+from curator.gui.models import PhotoItem, reason_meaning
 from curator.gui.scoredisplay import format_score
 from curator.gui.worker import to_qimage
 from curator.loader import open_rgb
@@ -81,10 +81,12 @@ def caption_html(it: PhotoItem, colours: dict[str, QColor]) -> str:
         head = f"<b>{name}</b> — {html.escape(it.error or 'not scored yet')}"
     reasons = tuple(getattr(it, "reasons", ()) or ())
     why = ("<br>Why not higher: " + "; ".join(
-        html.escape(f"{k} ({REASONS[k]})" if k in REASONS else k) for k in reasons)
+        html.escape(f"{k} ({reason_meaning(it, k)})" if k in REASONS else k) for k in reasons)
         if reasons else "")
-    stack = (f"<br>near-duplicate group of {it.group_size}"
-             + (" (its best)" if it.group_best else "")) if it.group_size > 1 else ""
+    place = " (its best)" if it.group_best else f" (frame {it.stack_pos + 1})"
+    stack = (f"<br>near-duplicate group of {it.group_size}{place}"
+             + (f": {html.escape(it.group_why)}" if it.group_why else "")
+             ) if it.group_size > 1 else ""
     return f"{head}{flag}{stars}{stack}{why}"
 
 

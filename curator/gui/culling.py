@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QTool
 
 from curator.culling import Flag, Verdict
 from curator.gui.export_dialog import remembered_options
-from curator.gui.models import PhotoItem, Roles
+from curator.gui.models import PhotoItem, Roles, StackInfo
 from curator.gui.scoredisplay import passes as score_passes
 from curator.names import display_text
 from curator.score import PhotoScore
@@ -104,7 +104,7 @@ class CullingController(QObject):
         self.filter = CullFilter.ALL
         self.expanded: set[int] = set()
         self.stacking = bool(win.settings.value("cull/stacks", True, type=bool))
-        self._stacks: dict[Path, tuple[int, bool, int, float]] = {}
+        self._stacks: dict[Path, StackInfo] = {}
         self.write_sidecars = True
         self.compare_dialog: Any = None
         win.proxy.extra_filter = self.accepts
@@ -310,7 +310,7 @@ class CullingController(QObject):
                    and score_passes(it.score, minimum) for it in self.win.model.items())
 
     @Slot(int, object)
-    def _grouped(self, gen: int, info: dict[Path, tuple[int, bool, int, float]]) -> None:
+    def _grouped(self, gen: int, info: dict[Path, StackInfo]) -> None:
         if gen != self.win.current_gen:
             return
         self._stacks = info
@@ -324,8 +324,14 @@ class CullingController(QObject):
             g = self._stacks.get(it.path)
             if g is None:
                 it.group, it.group_best, it.group_size, it.stack_score = 0, True, 1, None
+                it.stack_pos, it.group_why = 0, ""
             else:
-                it.group, it.group_best, it.group_size, it.stack_score = g
+                (it.group, it.group_best, it.group_size, it.stack_score, it.stack_pos,
+                 it.group_why, it.softer, capped) = g
+                if capped is not None and it.score is not None:
+                    it.score = min(it.score, capped)  # under the sharper sibling before it
+                if it.softer and "blur" not in it.reasons:
+                    it.reasons = (*it.reasons, "blur")  # softer than its stack's best frame
             if not self.stacking:
                 it.stack_score = None  # plain rank order
             it.update_score_key()

@@ -60,6 +60,13 @@ class SortKey(IntEnum):
     Date = 2
 
 
+#: What the grid learns about a photo's stack: group id, whether it is the best, the group's
+#: size, the best photo's score, its place in the stack, why, and whether it is softer than
+#: the best frame, and the score to show when the comparison capped it
+#: (``curator.groups.Groups``).
+StackInfo = tuple[int, bool, int, float, int, str, bool, float | None]
+
+
 @dataclass
 class PhotoItem:
     """Everything the grid shows about one photo."""
@@ -94,9 +101,14 @@ class PhotoItem:
     group_best: bool = True
     group_size: int = 1
     stack_score: float | None = None
+    #: Place in its stack (0 = its best), what decided it (``curator.bursts``), and whether
+    #: it is clearly softer than its stack's best frame (then ``blur`` is among its reasons).
+    stack_pos: int = 0
+    group_why: str = ""
+    softer: bool = False
     # Sort keys kept as plain attributes so sorting runs with a C key function: a Python
     # key function lets the busy worker thread take the GIL thousands of times mid-sort.
-    score_key: tuple[int, float, int, float, str] = (1, 0.0, 0, 0.0, "")
+    score_key: tuple[int, float, int, int, float, str] = (1, 0.0, 0, 0, 0.0, "")
     rank_key: tuple[int, float, str] = (1, 0.0, "")
     name_key: tuple[str, str] = ("", "")
     date_key: tuple[float, str] = (0.0, "")
@@ -110,14 +122,16 @@ class PhotoItem:
     def update_score_key(self) -> None:
         """Best first; unscored and broken photos after every scored one; ties by path.
 
-        The display order keeps a near-duplicate stack together after its best photo; the
-        rank order is by the photo's own score.
+        The display order keeps a near-duplicate stack together after its best photo, in
+        the stack's own order (``curator.bursts``: sharpness, exposure, then score); the rank
+        order is by the photo's own score.
         """
         if self.score is None:
-            self.score_key, self.rank_key = (1, 0.0, 0, 0.0, self.key), (1, 0.0, self.key)
+            self.score_key, self.rank_key = (1, 0.0, 0, 0, 0.0, self.key), (1, 0.0, self.key)
             return
         lead = self.stack_score if self.stack_score is not None else self.score
-        self.score_key = (0, -lead, self.group, -self.score, self.key)
+        pos = self.stack_pos if self.stack_score is not None else 0
+        self.score_key = (0, -lead, self.group, pos, -self.score, self.key)
         self.rank_key = (0, -self.score, self.key)
 
     def thumbnail(self) -> QPixmap | None:
@@ -146,7 +160,18 @@ def score_text(it: PhotoItem) -> str:
 
 def reasons_text(it: PhotoItem) -> str:
     """Tooltip lines naming each reason and what it means (empty when there are none)."""
-    return "".join(f"\n• {k}: {REASONS.get(k, '')}" for k in it.reasons)
+    return "".join(f"\n• {k}: {reason_meaning(it, k)}" for k in it.reasons)
+
+
+#: What ``blur`` means on a frame that is clearly softer than its stack's best frame.
+SOFTER_THAN_BEST = "softer than the best frame of its group"
+
+
+def reason_meaning(it: PhotoItem, key: str) -> str:
+    """The one-line meaning of reason ``key`` on ``it`` (``blur`` says when it is relative)."""
+    if key == "blur" and it.softer:
+        return SOFTER_THAN_BEST
+    return REASONS.get(key, "")
 
 
 class PhotoListModel(QAbstractListModel):

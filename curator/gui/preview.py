@@ -8,6 +8,7 @@ pixel) around the clicked point, and dragging pans the zoomed photo.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -47,13 +48,12 @@ from PySide6.QtWidgets import (
 
 from curator.culling import Flag
 from curator.gui.dialogs import open_in_file_manager
-from curator.gui.models import PhotoItem, capture_text
-from curator.gui.scoredisplay import format_score, format_spread
+from curator.gui.models import PhotoItem, capture_text, reason_meaning
+from curator.gui.scoredisplay import format_score
 from curator.gui.worker import to_qimage
 from curator.loader import LoadedPhoto, load_photo, open_rgb
 from curator.names import path_text
 from curator.preprocess import Preprocess
-from curator.reasons import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -104,21 +104,31 @@ NO_FLAW_LOW = ("no technical flaw found (focus, exposure, tilt, grain, compressi
 
 
 def preview_html(item: PhotoItem) -> str:
-    """The preview's score block: the 0–100 score and its meaning, the reasons, then, under
-    a small "Details" heading, the photo-contest rating (AVA-style mean ± spread) and how a
-    crowd's 1–10 votes would likely fall."""
-    dist = "".join(f"<td align='right'>{100 * p:.0f}%</td>" for p in item.distribution)
-    votes = (f"How a crowd of photographers would likely vote, 1 (left) to 10 (right):"
-             f"<table><tr>{dist}</tr></table>" if item.distribution else "")
-    ava = (f"<h4>Details</h4><small>Photo-contest rating {item.ava_mean or 0:.1f} of 10 "
-           f"(give or take {format_spread(item.sd)}).<br>{votes}</small>")
-    meaning = ("the chance a food-photo editor would post this photo" if item.percent else
+    """The preview's score block: the 0–100 score and its meaning, the reasons, and, for a
+    photo in a near-duplicate stack, which frame won and why (``curator.bursts``).
+
+    The AVA-style vote histogram and its mean ± spread are not shown: on held-out photos
+    they predicted little (SRCC ~0.29 on AVA, a near-flat histogram on food photos)."""
+    meaning = ("the chance a food-photo editor would post this photo, with the crowd's taste "
+               "ordering good photos (see the model card)" if item.percent else
                "this model file has no calibrated score: its AVA mean, mapped to 0–100")
-    why = ("".join(f"<li><b>{k}</b>: {REASONS.get(k, '')}</li>" for k in item.reasons)
+    why = ("".join(f"<li><b>{k}</b>: {html.escape(reason_meaning(item, k))}</li>"
+                   for k in item.reasons)
            if item.reasons
            else f"<li>{NO_REASON if item.score is None or item.score >= 50 else NO_FLAW_LOW}</li>")
     return (f"<h2>Score {format_score(item.score or 0)} / 100</h2>rank {item.rank}<br>"
-            f"<i>{meaning}</i><br><b>Why not higher:</b><ul>{why}</ul>{ava}")
+            f"<i>{meaning}</i><br><b>Why not higher:</b><ul>{why}</ul>{stack_html(item)}")
+
+
+def stack_html(item: PhotoItem) -> str:
+    """Which frame of its near-duplicate stack ``item`` is, and why ("" when alone)."""
+    if item.group_size < 2:
+        return ""
+    place = ("<b>the best frame</b>" if item.group_best
+             else f"frame {item.stack_pos + 1} of the stack")
+    why = f": {html.escape(item.group_why)}" if item.group_why else ""
+    return (f"<h4>Near-duplicates</h4>One of {item.group_size} near-identical photos; this is "
+            f"{place}{why}.")
 
 
 def _place(avail: int, size: int, centre: float) -> int:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox
 
-#: The user-facing scale: 0–100, whole numbers.
+#: The user-facing scale: 0–100, whole numbers (the minimum-score control's too) ...
 SCORE_MIN = 0.0
 SCORE_MAX = 100.0
 DECIMALS = 0
 STEP = 5.0
+#: ... except from here up, where one decimal is shown: good photos crowd into the 90s (a third
+#: of a folder of decent photos), and there the model's order, which follows the crowd's taste,
+#: would otherwise read as ties (a new user's 64 photos: four top photos "93").
+FINE_FROM = 90.0
 
 
 #: Band edges (on the user-facing scale) for the grid's green / amber / red hint: the same
@@ -30,7 +34,10 @@ def score_band(value: float) -> str:
 
 
 def format_score(value: float) -> str:
-    """The score as the grid, tooltip and preview print it."""
+    """The score as the grid, tooltip and preview print it: a whole number, with one decimal
+    from ``FINE_FROM`` up ("57", "93.4")."""
+    if round(value, 1) >= FINE_FROM:
+        return f"{value:.1f}"
     return f"{value:.{DECIMALS}f}"
 
 

@@ -23,7 +23,7 @@ from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
 from curator.culling import score_percent
 from curator.groups import group_photos
-from curator.gui.models import PhotoItem
+from curator.gui.models import PhotoItem, StackInfo
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.names import display_text
 from curator.pairs import rescue_broken_pairs
@@ -297,14 +297,17 @@ class ScoreWorker(QObject):
             self.thumbnails.emit(gen, batch)
 
 
-def stacks(scored: list[PhotoScore]) -> dict[Path, tuple[int, bool, int, float]]:
-    """Near-duplicate groups of the scored photos, as the grid's stacks need them."""
+def stacks(scored: list[PhotoScore]) -> dict[Path, StackInfo]:
+    """Near-duplicate groups of the scored photos, as the grid's stacks need them (each group
+    of two or more ordered by comparing its frames: one full-resolution read per member)."""
     ranked = rank(scored)
     groups = group_photos(ranked)
     sizes = groups.sizes()
-    best_score = {s.path: s.rank_value for s in ranked if groups.is_best(s.path)}
+    by_path = {s.path: s for s in ranked}
     return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
-                     best_score[groups.best[g]]) for s in ranked}
+                     by_path[groups.best[g]].rank_value, groups.position(s.path),
+                     groups.why.get(s.path, ""), s.path in groups.softer,
+                     groups.capped.get(s.path)) for s in ranked}
 
 
 def _placeholder(path: Path, raw: Path | None = None,
