@@ -28,6 +28,7 @@ Non-UTF-8 file names are keyed by their raw bytes (see ``curator.names``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import logging
@@ -163,6 +164,10 @@ class CachedScore:
     error: str | None
     score: float | None = None
     reasons: tuple[str, ...] = ()
+    #: The learned reasons alone and the classic measures (``curator.measures``), so the
+    #: reasons can be given again at another strictness without decoding (None: not kept).
+    learned: tuple[str, ...] | None = None
+    measures: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,7 @@ _COLUMNS = {
     "photo_scores": {"path", "model", "size", "mtime_ns", "mean", "sd", "dist", "width",
                      "height", "error", "updated", "score", "reasons"},
     "embeddings": {"path", "model", "size", "mtime_ns", "vec", "captured"},
+    "photo_measures": {"path", "model", "size", "mtime_ns", "learned", "measures"},
 }
 
 
@@ -424,6 +430,16 @@ class ScoreCache:
                 vec BLOB NOT NULL, captured REAL,
                 PRIMARY KEY (path, model))"""
         )
+        # The learned reasons and classic measures behind each row's reasons, so another
+        # strictness gives its reasons from the cache (Preferences); a new table, not a new
+        # column: caches of the same schema stay readable both ways.
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS photo_measures (
+                path TEXT NOT NULL, model TEXT NOT NULL,
+                size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                learned TEXT, measures TEXT,
+                PRIMARY KEY (path, model))"""
+        )
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # Writes only when needed (a read-only or busy cache still opens for reading).
             conn.execute("DROP TABLE IF EXISTS scores")  # version 1 rows: no score, no reasons
@@ -504,9 +520,21 @@ class ScoreCache:
                     mean, sd, tuple(json.loads(dist)) if dist else None, width, height, error,
                     score, tuple(json.loads(why)) if why else (),
                 )
+            if found and self._has_table("photo_measures"):
+                for key, (learned, measures) in self._valid_rows(
+                        "photo_measures", "learned, measures", list(found), model):
+                    found[key] = dataclasses.replace(
+                        found[key], learned=tuple(json.loads(learned or "[]")),
+                        measures=json.loads(measures) if measures else None)
         except sqlite3.Error as exc:
             self._bypass(exc, "reading")
         return found
+
+    def _has_table(self, name: str) -> bool:
+        """Whether the cache has table ``name`` (a newer version's, read-only, may not)."""
+        row = self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                 "name = ?", (name,)).fetchone()
+        return row is not None
 
     @property
     def note(self) -> str | None:
@@ -533,6 +561,7 @@ class ScoreCache:
         when it is read-only)."""
         if self.bypassed is not None or self.read_only is not None:
             return
+        items = list(items)
         now = time.time()
         rows = [
             (
@@ -545,11 +574,16 @@ class ScoreCache:
         ]
         if not rows:
             return
+        extra = [(db_key(k.path), model, k.size, k.mtime_ns, json.dumps(list(v.learned or ())),
+                  json.dumps(v.measures)) for k, v in items if v.measures is not None]
         try:
             with self._transaction():
                 self._conn.executemany(
                     "INSERT OR REPLACE INTO photo_scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
                 )
+                if extra:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO photo_measures VALUES (?,?,?,?,?,?)", extra)
         except sqlite3.Error as exc:
             self._bypass(exc, "saving scores")
 

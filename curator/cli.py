@@ -18,7 +18,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,14 @@ from curator.groups import Groups, group_photos
 from curator.names import CsvLines, csv_cell, display_text, path_bytes_b64, path_text
 from curator.pairs import rescue_broken_pairs
 from curator.paths import ModelFileError, default_cache_dir
+from curator.prefs import (
+    SIMILARITY,
+    STRICTNESS_ALPHA,
+    Prefs,
+    PrefsError,
+    load_prefs,
+    with_overrides,
+)
 from curator.progress import ProgressBar
 from curator.scan import PHOTO_EXTENSIONS, Skipped, by_reason, scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
@@ -94,6 +102,57 @@ def _add_scoring_options(p: argparse.ArgumentParser) -> None:
                    help="auto, cpu, cuda, cuda:N or mps")
     _add_precision(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_prefs(p)
+
+
+def _add_prefs(p: argparse.ArgumentParser) -> None:
+    """The culling settings (``curator.prefs``): saved by the window's Preferences; these
+    flags change them for this run only."""
+    g = p.add_argument_group("culling settings (default: as saved in Preferences)")
+    g.add_argument("--similarity", choices=list(SIMILARITY),
+                   help="how alike photos must be to stack as near-duplicates")
+    g.add_argument("--capture-gap", type=float, metavar="MINUTES", dest="time_gap_min",
+                   help="photos taken further apart than this never stack")
+    g.add_argument("--blur-strictness", choices=list(STRICTNESS_ALPHA), dest="blur",
+                   help="how readily the blur reason is given")
+    g.add_argument("--exposure-strictness", choices=list(STRICTNESS_ALPHA), dest="exposure",
+                   help="how readily dark / overexposed are given")
+
+
+def label_choice(text: str) -> tuple[float | None, float | None]:
+    """argparse type for ``--labels``: ``GREEN,RED`` scores (``80,30``), one of them empty
+    (``80,``), or ``none``."""
+    if text.strip().lower() == "none":
+        return None, None
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError("give GREEN,RED scores (e.g. 80,30) or none")
+    try:
+        green, red = (float(x) if x.strip() else None for x in parts)
+        Prefs(label_green_at=green, label_red_at=red)
+    except (ValueError, PrefsError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return green, red
+
+
+def _add_label_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", type=label_choice, metavar="GREEN,RED",
+                   help="with --xmp: colour label Green at or above the first score, Red at or "
+                        "below the second (e.g. 80,30), or none (default: as saved)")
+    p.add_argument("--no-stars", action="store_false", dest="stars", default=None,
+                   help="with --xmp: do not write the score as stars (xmp:Rating)")
+
+
+def run_prefs(args: argparse.Namespace) -> Prefs:
+    """The saved settings with this run's flags over them."""
+    labels = getattr(args, "labels", None)
+    return with_overrides(
+        load_prefs(), similarity=getattr(args, "similarity", None),
+        time_gap_min=getattr(args, "time_gap_min", None), blur=getattr(args, "blur", None),
+        exposure=getattr(args, "exposure", None),
+        keep_per_group=getattr(args, "keep_per_group", None), stars=getattr(args, "stars", None),
+        **({} if labels is None else {"label_green_at": labels[0],
+                                      "label_red_at": labels[1]}))
 
 
 def precision_choice(text: str) -> str:
@@ -130,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--top", type=positive_int, help="show only the best N")
     sc.add_argument("--xmp", action="store_true",
                     help="write each photo's score and stars into its XMP sidecar")
+    _add_label_options(sc)
 
     ex = sub.add_parser("export", help="copy the best N photos to another folder")
     _add_scoring_options(ex)
@@ -148,6 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="take every photo of a near-duplicate group, not just its best")
     ex.add_argument("--xmp", action="store_true",
                     help="write an XMP sidecar (score, stars) next to each copy")
+    ex.add_argument("--embed-xmp", action="store_true",
+                    help="write stars and colour label into each copy itself (Lightroom "
+                         "reads them from inside a JPEG; the originals are never written)")
+    ex.add_argument("--per-group", type=positive_int, dest="keep_per_group", metavar="N",
+                    help="take the best N of each near-duplicate group (default: as saved, 1)")
+    _add_label_options(ex)
     ex.add_argument("--with-raw", action="store_true",
                     help="copy each photo's RAW file (DSC_0042.NEF beside DSC_0042.JPG) "
                          "with it, under the same name, with the RAW's sidecar")
@@ -160,8 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _make_scorer(args: argparse.Namespace) -> Scorer:
     cache = None if args.no_cache else open_cache(args.cache_dir or default_cache_dir())
-    return Scorer(args.model, cache, args.batch_size, args.workers, args.device,
-                  precision=args.precision)
+    scorer = Scorer(args.model, cache, args.batch_size, args.workers, args.device,
+                    precision=args.precision)
+    prefs = args.prefs
+    if (prefs.blur, prefs.exposure) != ("default", "default"):  # reasons at that strictness
+        scorer.measure_thresholds = prefs.measure_thresholds(
+            dict(scorer.model_file.measure_thresholds))
+    return scorer
 
 
 def run_scoring(args: argparse.Namespace) -> tuple[Scorer, list[Result], float]:
@@ -260,7 +331,7 @@ def print_results(
     ``skipped`` (``"kind": "sidecar"``, with the ``photo``) and as CSV rows.
     """
     ranked = rank(results)
-    groups = group_photos(ranked)
+    groups = group_photos(ranked, args.prefs.group_config())
     ranked = groups.with_reasons(ranked)  # + blur for frames softer than their group's best
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
@@ -363,14 +434,15 @@ def write_skipped(out: Any, skipped: list[Skipped], root: Path, per_reason: int 
 
 
 def score_sidecars(pairs: Sequence[tuple[PhotoScore, Path]], digest: str,
-                   raw_of: dict[Path, Path] | None = None) -> SidecarSummary:
+                   raw_of: dict[Path, Path] | None = None,
+                   prefs: Prefs | None = None) -> SidecarSummary:
     """Merge each photo's score and stars into the sidecars of the given path (``raw_of``:
     RAW+JPEG pairs, whose RAW's sidecar gets no model score)."""
     from curator.culling import score_percent
     from curator.sidecar import write_score_sidecars
 
     return write_score_sidecars([(target, score_percent(s)) for s, target in pairs], digest,
-                                raw_of)
+                                raw_of, prefs)
 
 
 def _write_sidecar_lines(out: Any, summary: SidecarSummary) -> None:
@@ -407,7 +479,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     sidecars = None
     if args.xmp:  # before the output, so JSON/CSV can list the sidecars left as they are
         sidecars = score_sidecars([(s, s.path) for s in rank(results)], scorer.digest,
-                                  args.raw_of)
+                                  args.raw_of, args.prefs)
     with writing_output():
         print_results(args, scorer, results, elapsed, sidecars)
     if sidecars is not None:
@@ -456,14 +528,61 @@ def cmd_export(args: argparse.Namespace) -> int:
     args.rejected = [p for p, v in verdicts.items() if v.flag == Flag.REJECT]
     out = set(args.rejected)
     ranked = [s for s in rank(results) if s.path not in out]
-    groups = group_photos(ranked)
+    groups = group_photos(ranked, args.prefs.group_config())
     ranked = groups.with_reasons(ranked)
-    keep = None if args.all_in_group else (lambda s: groups.is_best(s.path))
+    kept = groups.kept(ranked, args.prefs.keep_per_group)
+    keep = None if args.all_in_group else (lambda s: s.path in kept)
+    embed = embedder(args, ranked, verdicts) if args.embed_xmp else None
     report = export_top(ranked, args.dest, args.top, args.min_score,
                         scanned_root=args.folder, rank_prefix=args.rank_prefix, keep=keep,
-                        raw_of=args.raw_of if args.with_raw else None, sidecars=args.xmp)
+                        raw_of=args.raw_of if args.with_raw else None, sidecars=args.xmp,
+                        embed=embed)
+    args.left_for = {} if args.all_in_group else left_out_for(report, ranked, groups, kept)
     with writing_output():
         return _report_export(args, scorer, results, ranked, report)
+
+
+def left_out_for(report: Any, ranked: list[PhotoScore], groups: Groups,
+                 kept: set[Path]) -> dict[Path, list[Path]]:
+    """For each exported photo, the near-copies of its group left out because it (and any
+    other kept ones) went: what the output names."""
+    out: dict[Path, list[Path]] = {}
+    by_group: dict[int, list[Path]] = {}
+    for s in ranked:
+        if s.path not in kept:
+            by_group.setdefault(groups.group_of.get(s.path, -1), []).append(s.path)
+    for p in report:
+        left = by_group.pop(groups.group_of.get(p.source, -1), None)
+        if left:
+            out[p.source] = left
+    return out
+
+
+def embedder(args: argparse.Namespace, ranked: list[PhotoScore], verdicts: dict[Path, Verdict]
+             ) -> Callable[[PhotoScore], dict[str, str | None]]:
+    """``--embed-xmp``: the XMP fields each copy gets (``curator.sidecar.embedded_fields``)."""
+    from curator.culling import score_percent
+    from curator.sidecar import embedded_fields
+
+    labels = photo_labels(args, ranked)
+
+    def fields(s: PhotoScore) -> dict[str, str | None]:
+        v = verdicts.get(s.path, Verdict())
+        return embedded_fields(int(v.flag), v.stars, score_percent(s), args.prefs,
+                               labels.get(s.path))
+    return fields
+
+
+def photo_labels(args: argparse.Namespace, ranked: list[PhotoScore]) -> dict[Path, str]:
+    """The colour label a person gave each photo in its sidecar (not the mapping's own)."""
+    from curator.sidecar import read_sidecar
+
+    out = {}
+    for s in ranked:
+        info = read_sidecar(s.path)
+        if info.label and not info.model_label:
+            out[s.path] = info.label
+    return out
 
 
 def photo_verdicts(args: argparse.Namespace, ranked: list[PhotoScore]) -> dict[Path, Verdict]:
@@ -481,12 +600,21 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
         pair = f" (+ {display_text(p.raw_dest.name)})" if p.raw_dest is not None else ""
         print(f"{p.rank:>4}  {p.score:5.1f}{why}  {display_text(p.source)} -> "
               f"{display_text(p.dest)}{pair}")
+        left = getattr(args, "left_for", {}).get(p.source)
+        if left:
+            names = ", ".join(display_text(x.name) for x in left[:4])
+            more = f", … (+{len(left) - 4})" if len(left) > 4 else ""
+            print(f"         left out, near-copies of it: {names}{more}")
+    for src, there in report.already:
+        print(f"   =  already there: {display_text(src)} is {display_text(there.name)} "
+              f"(the same file): not copied again")
     for f in report.failures:
         print(f"   -  not copied: {display_text(f.source)}: {display_text(f.reason)}")
     if args.xmp:  # the originals' sidecars were copied with them (export_top): add the score
         by_path = {s.path: s for s in ranked}
         summary = score_sidecars([(by_path[p.source], p.dest) for p in report], scorer.digest,
-                                 {p.dest: p.raw_dest for p in report if p.raw_dest is not None})
+                                 {p.dest: p.raw_dest for p in report if p.raw_dest is not None},
+                                 args.prefs)
         print(f"Wrote {summary.written} XMP sidecar(s) next to the copies.")
         for n in summary.notes:  # a copied RAW's own sidecar, left to it, needs no word
             if not n.reason.startswith("is the sidecar of its RAW"):
@@ -502,7 +630,10 @@ def _report_export(args: argparse.Namespace, scorer: Scorer, results: list[Resul
         more = f", … (+{len(args.rejected) - 5})" if len(args.rejected) > 5 else ""
         print(f"Left out {len(args.rejected)} photo(s) rejected in their sidecars: "
               f"{names}{more}")
-    per_group = "" if args.all_in_group else ", the best of each near-duplicate group"
+    n = args.prefs.keep_per_group
+    per_group = "" if args.all_in_group else (
+        ", the best of each near-duplicate group" if n == 1 else
+        f", the best {n} of each near-duplicate group")
     listed = " (list in picks.csv)" if (args.dest / "picks.csv").is_file() else ""
     print(f"\nExported {len(report)} photo(s){per_group} to {display_text(args.dest)}"
           f"{listed}; {errors} file(s) could not be scored.")
@@ -541,6 +672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export" and args.dest is None and args.for_dest is None:
         parser.error("export needs --to FOLDER (or --for DESTINATION)")
+    try:
+        args.prefs = run_prefs(args)
+    except PrefsError as exc:
+        parser.error(str(exc))
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",

@@ -19,9 +19,11 @@ Destination faults, as kinds (README "When things go wrong"):
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import errno
+import hashlib
 import io
 import logging
 import os
@@ -34,7 +36,7 @@ from pathlib import Path
 
 from curator.fsutil import atomic_write_bytes, os_reason
 from curator.fsutil import name_max as fs_name_max
-from curator.names import CsvLines, csv_cell, path_bytes_b64, path_text
+from curator.names import CsvLines, csv_cell, csv_uncell, path_bytes_b64, path_text
 from curator.score import PhotoScore
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,12 @@ PICKS_CSV = "picks.csv"
 #: AVA-style vote mean and spread.
 #: ``raw``: the name of the RAW copied with the photo (``--with-raw``), else empty;
 #: ``file_bytes``/``source_bytes``/``raw_bytes``: base64 of the name's/path's bytes, only when
-#: not UTF-8
+#: not UTF-8; ``source_sha256``: the original's SHA-256 when copied (a later export of the same
+#: bytes into this folder is skipped, even when the copy holds embedded XMP)
 #: (``curator.names``), so a program can find the file.
 PICKS_COLUMNS = ["rank", "score", "reasons", "ava_mean", "ava_sd", "file", "source",
-                 "exported_at", "raw", "file_bytes", "source_bytes", "raw_bytes"]
+                 "exported_at", "raw", "file_bytes", "source_bytes", "raw_bytes",
+                 "source_sha256"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ExportedPick:
     #: The RAW copied beside the photo (a RAW+JPEG pair exported ``with_raw``), or None.
     raw_source: Path | None = None
     raw_dest: Path | None = None
+    #: The original's SHA-256 (hex) when copied, or "" when unknown.
+    sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class ExportReport(list[ExportedPick]):
         self.failures: list[ExportFailure] = []
         self.stopped: str | None = None
         self.planned = 0
+        #: (original, the copy already in the folder): the same bytes, not copied again.
+        self.already: list[tuple[Path, Path]] = []
 
     @property
     def ok(self) -> bool:
@@ -108,6 +116,8 @@ class ExportReport(list[ExportedPick]):
     def summary(self, dest_dir: Path) -> str:
         """One line: how many were copied, where, and what went wrong."""
         text = f"Copied {len(self)} of {self.planned} photo(s) to {path_text(dest_dir)}"
+        if self.already:
+            text += (f"; {len(self.already)} already there (the same file), not copied again")
         if self.stopped:
             text += f"; stopped: {self.stopped}"
         if self.failures:
@@ -308,6 +318,7 @@ def export_top(
     keep: Callable[[PhotoScore], bool] | None = None,
     raw_of: Mapping[Path, Path] | None = None,
     sidecars: bool = False,
+    embed: Callable[[PhotoScore], dict[str, str | None]] | None = None,
 ) -> ExportReport:
     """Copy the best photos into ``dest_dir``, adding each to its ``picks.csv`` as it lands.
 
@@ -320,7 +331,12 @@ def export_top(
     ``raw_of``, given for ``--with-raw``); each RAW lands beside its photo under its stem (a
     RAW gone since scoring is reported, and its photo copied alone).  ``sidecars``: each
     copy gets a copy of its original's own sidecar (stars, keywords, a raw editor's
-    settings), the RAW's beside the RAW; never another file's.
+    settings), the RAW's beside the RAW; never another file's.  ``embed``: XMP fields to
+    write *into* each copy (``embed_xmp``: stars and colour label, which Lightroom reads from
+    inside a JPEG); the copies are Curator's own files, the originals are never opened for
+    writing.  A photo whose very bytes are already in ``dest_dir`` from an earlier export
+    (``picks.csv`` says so, or a file of its name) is not copied again: ``report.already``.
+    Rank prefixes number the copies 01..N in export order, without gaps.
     """
     dest_dir = Path(dest_dir)
     check_destination(dest_dir, scanned_root)
@@ -333,9 +349,19 @@ def export_top(
     report = ExportReport()
     report.planned = len(chosen)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    width = max(2, len(str(chosen[-1][0]))) if chosen else 2
+    width = max(2, len(str(len(chosen))))
+    earlier = _earlier_copies(dest_dir)
+    number = 0
     for i, (rank_no, s) in enumerate(chosen, 1):
-        name = ranked_name(rank_no, s.path.name, width) if rank_prefix else None
+        there = _same_copy(s.path, dest_dir, earlier.get(os.fsencode(os.path.abspath(s.path)),
+                                                         []))
+        if there is not None:
+            report.already.append((s.path, there))
+            if progress:
+                progress(i, len(chosen))
+            continue
+        number += 1
+        name = ranked_name(number, s.path.name, width) if rank_prefix else None
         raw = (raw_of or {}).get(s.path)
         try:
             try:
@@ -359,8 +385,12 @@ def export_top(
             report.stopped = (f"{os_reason(exc)} while copying {path_text(s.path.name)} "
                               f"(nothing partial was left)")
             break
+        try:
+            sha = _sha256(dest)  # the copy, still byte for byte the original's
+        except OSError:
+            sha = ""
         pick = ExportedPick(rank_no, s.rank_value, s.sd, s.path, dest, s.mean, s.reasons,
-                            raw if raw_dest is not None else None, raw_dest)
+                            raw if raw_dest is not None else None, raw_dest, sha)
         try:
             append_picks_csv(dest_dir / PICKS_CSV, [pick], stamp)
         except OSError as exc:
@@ -374,6 +404,8 @@ def export_top(
         report.append(pick)
         if sidecars:
             _copy_sidecars(pick, report)
+        if embed is not None:
+            _embed(dest, embed(s), report)
         if progress:
             progress(i, len(chosen))
     if created and not len(report):
@@ -383,6 +415,83 @@ def export_top(
         log.info("export to %s stopped: %s", path_text(dest_dir), report.stopped)
     log.info("exported %d photos to %s", len(report), path_text(dest_dir))
     return report
+
+
+def _earlier_copies(dest_dir: Path) -> dict[bytes, list[tuple[str, str]]]:
+    """{original's path bytes: (name of a copy, the original's SHA-256 then or "")} from
+    ``dest_dir``'s ``picks.csv``."""
+    path = dest_dir / PICKS_CSV
+    out: dict[bytes, list[tuple[str, str]]] = {}
+    try:
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return out
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        src = row.get("source_bytes") or ""
+        key = base64.b64decode(src) if src else os.fsencode(csv_uncell(row.get("source") or ""))
+        name = base64.b64decode(row["file_bytes"]) if row.get("file_bytes") else \
+            os.fsencode(csv_uncell(row.get("file") or ""))
+        if key and name:
+            out.setdefault(key, []).append((os.fsdecode(name), row.get("source_sha256") or ""))
+    return out
+
+
+def _same_copy(src: Path, dest_dir: Path, earlier: list[tuple[str, str]]) -> Path | None:
+    """A copy of ``src`` as it is now already in ``dest_dir``: one ``picks.csv`` lists with
+    the same SHA-256 of the original, or a file (listed, or of its own name) with exactly its
+    bytes.  None when there is none (or ``src`` cannot be read)."""
+    try:
+        size = os.stat(src).st_size
+        digest = _sha256(src) if earlier or (dest_dir / src.name).is_file() else ""
+    except OSError:
+        return None
+    for name, sha in earlier:
+        if sha and sha == digest and (dest_dir / name).is_file():
+            return dest_dir / name
+    for name in dict.fromkeys([*(n for n, _ in earlier), src.name]):
+        there = dest_dir / name
+        try:
+            if there.is_file() and there.stat().st_size == size and _sha256(there) == digest:
+                return there
+        except OSError:
+            continue
+    return None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def embed_xmp(path: Path, fields: dict[str, str | None]) -> None:
+    """Write XMP ``fields`` into the image file ``path`` itself (a copy Curator made: never an
+    original), atomically; raises ``OSError``/``ValueError`` when its format cannot hold XMP."""
+    from curator.fsutil import atomic_write_bytes as write
+    from curator.sidecar import _pyexiv2
+
+    pyexiv2 = _pyexiv2()
+    img = pyexiv2.ImageData(Path(path).read_bytes())  # type: ignore[attr-defined]
+    try:
+        img.modify_xmp({k: v for k, v in fields.items() if v is not None})
+        data = img.get_bytes()
+    except Exception as exc:
+        raise ValueError(f"cannot hold XMP ({exc})") from exc
+    finally:
+        img.close()
+    write(Path(path), data)
+
+
+def _embed(dest: Path, fields: dict[str, str | None], report: ExportReport) -> None:
+    if not fields:
+        return
+    try:
+        embed_xmp(dest, fields)
+    except (OSError, ValueError) as exc:
+        report.failures.append(ExportFailure(dest, f"stars and label not written into the "
+                                             f"copy: {exc}"))
 
 
 def _about(exc: OSError, path: Path) -> bool:
@@ -441,7 +550,8 @@ def append_picks_csv(path: Path, picks: Sequence[ExportedPick], stamp: str | Non
                "raw": "" if p.raw_dest is None else csv_cell(path_text(p.raw_dest.name)),
                "file_bytes": path_bytes_b64(p.dest.name) or "",
                "source_bytes": path_bytes_b64(source) or "",
-               "raw_bytes": "" if p.raw_dest is None else path_bytes_b64(p.raw_dest.name) or ""}
+               "raw_bytes": "" if p.raw_dest is None else path_bytes_b64(p.raw_dest.name) or "",
+               "source_sha256": p.sha256}
         writer.writerow([row.get(c, "") for c in columns])
     if old and not old.endswith(b"\n"):
         old += b"\n"

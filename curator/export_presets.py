@@ -451,7 +451,7 @@ def cmd_export_for(args: Any) -> int:
     verdicts = photo_verdicts(args, rank(results))  # rejects never go, here either
     rejected = {p for p, v in verdicts.items() if v.flag == Flag.REJECT}
     ranked = [s for s in rank(results) if s.path not in rejected]
-    groups = group_photos(ranked)
+    groups = group_photos(ranked, args.prefs.group_config())
     facts = None if args.no_cache else FactsCache.in_dir(args.cache_dir or default_cache_dir())
     bar = ProgressBar(f"Preparing {dest.name} photos", enabled=False if args.quiet else None)
     try:

@@ -194,6 +194,23 @@ class Groups:
         members = self.order.get(self.group_of.get(path, -1), ())
         return members.index(path) if path in members else 0
 
+    def kept(self, ranked: Sequence[PhotoScore], n: int) -> set[Path]:
+        """The best ``n`` photos of each group (its ``order``; by rank where it has none),
+        every photo alone: what "keep N per group" keeps."""
+        seen: dict[int, int] = {}
+        out: set[Path] = set()
+        for s in ranked:
+            g = self.group_of.get(s.path, -1)
+            members = self.order.get(g)
+            if members is not None and s.path in members:
+                pos = members.index(s.path)
+            else:
+                pos = seen.get(g, 0)
+                seen[g] = pos + 1
+            if pos < n:
+                out.add(s.path)
+        return out
+
     def reasons(self, s: PhotoScore) -> tuple[str, ...]:
         """``s.reasons``, with ``blur`` added when it is clearly softer than its best sibling."""
         if s.path in self.softer and "blur" not in s.reasons:

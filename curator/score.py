@@ -59,6 +59,22 @@ class PhotoScore:
     #: the reasons it is not higher (``curator.reasons`` vocabulary).
     score: float | None = None
     reasons: tuple[str, ...] = ()
+    #: The learned reasons alone and the classic measures they were merged with, so the
+    #: reasons can be given again at another strictness (``with_thresholds``); None: unknown.
+    learned: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    measures: dict[str, float] | None = field(default=None, compare=False, repr=False)
+
+    def with_thresholds(self, thresholds: dict[str, float]) -> PhotoScore:
+        """This score with its reasons given again under the classic rules' ``thresholds``
+        (``curator.reasons.measured_reasons``); unchanged when its measures are unknown."""
+        if self.measures is None or self.learned is None:
+            return self
+        from dataclasses import replace
+
+        from curator.reasons import measured_reasons, merge_reasons
+
+        return replace(self, reasons=merge_reasons(
+            self.learned, measured_reasons(self.measures, thresholds)))
 
     @property
     def rank_value(self) -> float:
@@ -135,6 +151,9 @@ class Scorer:
         #: Called (in the consuming thread) as each uncached photo is decoded, before its batch
         #: is scored: lets a GUI show the thumbnail without waiting for the model.
         self.on_decoded = on_decoded
+        #: The classic rules' thresholds to give reasons with (``curator.prefs``' strictness);
+        #: None: the model file's own.  Cached scores are given their reasons again too.
+        self.measure_thresholds: dict[str, float] | None = None
         self._model: Any = None
         self._model_file: ModelFile | None = None
         self._device: Any = None
@@ -210,11 +229,21 @@ class Scorer:
         names = model.head.cfg.outputs
         probs_l, mean_l, sd_l = probs.cpu().tolist(), mean.cpu().tolist(), sd.cpu().tolist()
         out = []
+        thresholds = self.thresholds()
         for p, m, s, d, row, e in zip(photos, mean_l, sd_l, probs_l, extra, emb, strict=True):
-            score, reasons = mf.read_outputs(dict(zip(names, row, strict=True)), p.measures)
+            score, learned = mf.read_outputs(dict(zip(names, row, strict=True)), None)
             out.append(PhotoScore(p.path, m, s, tuple(d), p.width, p.height, False, p.thumbnail,
-                                  e, p.captured, score, reasons))
+                                  e, p.captured, score, learned, learned=learned,
+                                  measures={k: float(v) for k, v in p.measures.items()}
+                                  ).with_thresholds(thresholds))
         return out
+
+    def thresholds(self) -> dict[str, float]:
+        """The classic rules' thresholds in use: ``measure_thresholds``, else the model
+        file's (loading it: reads the file, not torch)."""
+        if self.measure_thresholds is not None:
+            return self.measure_thresholds
+        return dict(self.model_file.measure_thresholds)
 
     # -- scoring -------------------------------------------------------------------------------
     def score(
@@ -250,7 +279,10 @@ class Scorer:
                 todo.append(p)  # scored before embeddings were kept: score it once more
                 continue
             tick()
-            yield _from_cache(p, hit, emb)
+            r = _from_cache(p, hit, emb)
+            if self.measure_thresholds is not None and isinstance(r, PhotoScore):
+                r = r.with_thresholds(self.measure_thresholds)  # another strictness, no decode
+            yield r
         if todo:
             for result in self._score_uncached(todo, keys, cancelled):
                 tick()
@@ -311,12 +343,13 @@ def _from_cache(path: Path, c: CachedScore, e: CachedEmbedding | None = None) ->
     return PhotoScore(
         path, c.mean, c.sd or 0.0, c.distribution or (), c.width, c.height, cached=True,
         embedding=e.vector if e else None, captured=e.captured if e else None,
-        score=c.score, reasons=c.reasons,
+        score=c.score, reasons=c.reasons, learned=c.learned, measures=c.measures,
     )
 
 
 def _score_entry(s: PhotoScore) -> CachedScore:
-    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None, s.score, s.reasons)
+    return CachedScore(s.mean, s.sd, s.distribution, s.width, s.height, None, s.score, s.reasons,
+                       s.learned, s.measures)
 
 
 def _error_entry(e: PhotoError) -> CachedScore:

@@ -56,6 +56,7 @@ from pathlib import Path
 
 from curator.fsutil import FileChanged, FileState, atomic_write_bytes, os_reason
 from curator.names import display_text, path_text
+from curator.prefs import Prefs
 from curator.raw import is_raw
 from curator.sidecar_paths import FolderListing, SidecarNote, SidecarPlan, plan_sidecars
 from curator.xmp_packet import lost_fields, packet_problem
@@ -73,6 +74,10 @@ MODEL = f"Xmp.{NS_PREFIX}.Model"
 RATING_SOURCE = f"Xmp.{NS_PREFIX}.RatingSource"
 RATING_DATE = f"Xmp.{NS_PREFIX}.RatingDate"
 SIDECAR_FOR = "Xmp.photoshop.SidecarForExtension"
+LABEL = "Xmp.xmp.Label"
+#: The colour label Curator's mapping wrote, and when (``curator.prefs``' label mapping).
+LABEL_MINE = f"Xmp.{NS_PREFIX}.Label"
+LABEL_DATE = f"Xmp.{NS_PREFIX}.LabelDate"
 PICK_ACCEPTED, PICK_REJECTED, PICK_NONE = 3, 1, 0
 #: Tries at a merge when another program keeps changing the sidecar meanwhile.
 _ATTEMPTS = 3
@@ -115,6 +120,10 @@ class SidecarInfo:
     stars: int | None  # curator:Stars
     model_rating: bool = False
     problem: str | None = None
+    #: xmp:Label (a colour label: Lightroom's, digiKam's, or Curator's mapping's) and whether
+    #: it is the mapping's own (``is_model_label``).
+    label: str | None = None
+    model_label: bool = False
 
 
 @dataclass
@@ -209,6 +218,24 @@ def is_model_rating(xmp: dict[str, object], mtime: float | None = None) -> bool:
     return mtime <= written + _TOUCHED_S
 
 
+def is_model_label(xmp: dict[str, object], mtime: float | None = None) -> bool:
+    """Whether the packet's ``xmp:Label`` is the one Curator's label mapping wrote: it
+    equals ``curator:Label`` and ``xmp:MetadataDate`` is still ``curator:LabelDate`` (and the
+    file was not touched since: as ``is_model_rating``)."""
+    label = xmp.get(LABEL)
+    if label is None or str(label) != str(xmp.get(LABEL_MINE)) or \
+            xmp.get(METADATA_DATE) is None or \
+            str(xmp.get(METADATA_DATE)) != str(xmp.get(LABEL_DATE)):
+        return False
+    if mtime is None:
+        return True
+    try:
+        written = datetime.fromisoformat(str(xmp.get(LABEL_DATE))).timestamp()
+    except ValueError:
+        return False
+    return mtime <= written + _TOUCHED_S
+
+
 def _parse_whole(data: bytes) -> dict[str, object]:
     """Exiv2's reading of a sidecar that is whole (``xmp_packet``); raises ``ValueError``
     with the reason otherwise."""
@@ -244,7 +271,9 @@ def read_sidecar(photo: Path, plan: SidecarPlan | None = None) -> SidecarInfo:
         return SidecarInfo(path, None, None, None, None, problem=why)
     return SidecarInfo(path, _int(xmp.get(RATING)), _int(xmp.get(PICK_LABEL)),
                        _float(xmp.get(SCORE)), _int(xmp.get(STARS)),
-                       is_model_rating(xmp, mtime))
+                       is_model_rating(xmp, mtime),
+                       label=None if xmp.get(LABEL) is None else str(xmp.get(LABEL)),
+                       model_label=is_model_label(xmp, mtime))
 
 
 def _now() -> str:
@@ -259,13 +288,26 @@ def _fields_for(current: dict[str, object], mtime: float | None,
     a rating that is not its own)."""
     out = dict(fields)
     kept = False
+    model_rating = is_model_rating(current, mtime)
     if keep_rating and RATING in out:
-        if current.get(RATING) is None or is_model_rating(current, mtime):
+        if current.get(RATING) is None or model_rating:
             out.update({RATING_SOURCE: "model", RATING_DATE: stamp})
         else:
             out.pop(RATING)
             kept = True
             out.update({RATING_SOURCE: None, RATING_DATE: None})
+    elif model_rating and RATING not in out:
+        out[RATING_DATE] = stamp  # still the model's: this write moves MetadataDate too
+    model_label = is_model_label(current, mtime)
+    if LABEL in out:  # the label mapping: only where there is none or it is Curator's own
+        if current.get(LABEL) is None or model_label:
+            value = out[LABEL]
+            out.update({LABEL_MINE: value, LABEL_DATE: None if value is None else stamp})
+        else:
+            out.pop(LABEL)
+            kept = True
+    elif model_label:
+        out[LABEL_DATE] = stamp
     out[METADATA_DATE] = stamp
     return out, kept
 
@@ -329,7 +371,7 @@ def _unchanged(current: dict[str, object], todo: dict[str, str | None]) -> bool:
     """Whether the packet already holds every field of ``todo`` (dates aside): then the file
     is not rewritten, so Lightroom does not see "metadata changed" after every run."""
     for key, value in todo.items():
-        if key in (METADATA_DATE, RATING_DATE):
+        if key in (METADATA_DATE, RATING_DATE, LABEL_DATE):
             continue
         have = current.get(key)
         if (value is None) != (have is None) or (value is not None and str(have) != value):
@@ -470,11 +512,42 @@ def verdict_fields(flag: int, stars: int) -> dict[str, str | None]:
             PICK_LABEL: str(PICK_ACCEPTED if flag > 0 else PICK_NONE), **mine}
 
 
-def score_fields(score: float, stars: int, model_digest: str) -> dict[str, str | None]:
+def score_fields(score: float, stars: int, model_digest: str, *, rating: bool = True,
+                 label: str | None = None, labels: bool = False) -> dict[str, str | None]:
     """Sidecar fields for a model score: Curator's namespace plus the derived rating (written
-    with ``keep_rating=True``, so only where the rating is the model's own)."""
-    return {SCORE: f"{score:.1f}", STARS: str(stars), MODEL: model_digest[:16],
-            RATING: str(stars)}
+    with ``keep_rating=True``, so only where the rating is the model's own; ``rating`` False:
+    no ``xmp:Rating``) and, with ``labels``, the colour ``label`` the mapping gives (None
+    removes one the mapping wrote before; a person's label is never touched)."""
+    out: dict[str, str | None] = {SCORE: f"{score:.1f}", STARS: str(stars),
+                                  MODEL: model_digest[:16]}
+    if rating:
+        out[RATING] = str(stars)
+    if labels:
+        out[LABEL] = label
+    return out
+
+
+def embedded_fields(flag: int, stars: int, score: float | None, prefs: Prefs,
+                    label: str | None = None) -> dict[str, str | None]:
+    """XMP fields written *into* an exported copy (Lightroom reads them from inside a JPEG,
+    never from a JPEG's sidecar): the person's verdict (``flag`` 1 pick, 0 none; ``stars``)
+    where there is one, else the stars the 0–100 ``score`` maps to (when ``prefs.stars``);
+    the person's colour ``label``, else the one the label mapping gives."""
+    from curator.culling import stars_for
+
+    out: dict[str, str | None] = {}
+    if stars or flag:
+        out.update(verdict_fields(flag, stars))
+        out.pop(RATING_SOURCE, None)
+        out.pop(RATING_DATE, None)
+    elif score is not None and prefs.stars:
+        out[RATING] = str(stars_for(score))
+    chosen = label or prefs.label_for(score)
+    if chosen:
+        out[LABEL] = chosen
+    if score is not None:
+        out[SCORE] = f"{score:.1f}"
+    return out
 
 
 def copy_sidecar(src_photo: Path, dest_photo: Path,
@@ -528,7 +601,8 @@ class SidecarSummary:
         for each sidecar left as it is."""
         head = f"Wrote {self.written} XMP sidecar(s) (score and stars"
         if self.ratings_kept:
-            head += f"; {self.ratings_kept} rating(s) a person gave kept as they were"
+            head += (f"; {self.ratings_kept} rating(s) or label(s) a person gave kept as "
+                     "they were")
         if self.unchanged:
             head += f"; {self.unchanged} already up to date, not rewritten"
         out = [head + ")."]
@@ -539,25 +613,29 @@ class SidecarSummary:
 
 
 def write_score_sidecars(items: Iterable[tuple[Path, float]], digest: str,
-                         raw_of: Mapping[Path, Path] | None = None) -> SidecarSummary:
+                         raw_of: Mapping[Path, Path] | None = None,
+                         prefs: Prefs | None = None) -> SidecarSummary:
     """Merge each (photo, 0–100 score) into the photo's sidecars: ``curator:Score``, the stars
     it maps to, and ``xmp:Rating`` where the rating is the model's own (``keep_rating``).
 
     ``digest``: the model file's SHA-256.  One folder listing serves every photo of a folder.
     A RAW+JPEG pair's model score goes to the JPEG's sidecar only (``raw_of``: photo -> its
     RAW): the RAW's sidecar holds what its raw editor keeps, and a model's stars are not a
-    verdict; its note says so in the pair's words.
+    verdict; its note says so in the pair's words.  ``prefs``: whether stars are written
+    and which colour label each score maps to (``curator.prefs``; default: stars, no labels).
     """
     from curator.culling import stars_for
     from curator.sidecar_paths import Listings
 
     listings = Listings()
     summary = SidecarSummary()
+    prefs = prefs or Prefs()
     for photo, pct in items:
         photo = Path(photo)
         listing = listings.of(photo.parent)
-        result = write_sidecars(photo, score_fields(pct, stars_for(pct), digest),
-                                keep_rating=True, listing=listing)
+        fields = score_fields(pct, stars_for(pct), digest, rating=prefs.stars,
+                              label=prefs.label_for(pct), labels=prefs.labels)
+        result = write_sidecars(photo, fields, keep_rating=True, listing=listing)
         raw = (raw_of or {}).get(photo)
         if raw is not None:  # say it in the pair's own words
             theirs = set(plan_sidecars(raw, listing).targets)

@@ -14,6 +14,12 @@ split-half checked: chosen on the photos with an
 even index, precision/recall printed on the odd ones, then chosen on all.
 
     python scripts/choose_measure_thresholds.py [--alpha 0.02] [--limit N] [--write MODEL]
+    python scripts/choose_measure_thresholds.py --levels curator/strictness.json
+
+``--levels FILE`` also chooses the blur and exposure rules at the strictness levels the
+Preferences offer (``curator.prefs.STRICTNESS_ALPHA``: the false-alarm budget per level) and
+writes each level's thresholds with its held-out-half recall and false alarms, the figures
+shown beside the control.
 
 ``--alpha`` is the false-alarm budget of every rule but those in ``ALPHA_FOR``.
 
@@ -103,12 +109,56 @@ def flags(values: np.ndarray, below: bool, t: float) -> np.ndarray:
         return (values <= t) if below else (values >= t)
 
 
+def write_levels(out: Path, rows: list[tuple[int, str | None, dict[str, float]]],
+                 n_photos: int) -> None:
+    """The strictness table: per setting (blur, exposure) and level, the thresholds of its
+    rules (chosen on all photos at that level's false-alarm budget) and the recall / false
+    alarms of the rules together on the held-out half (chosen on the even photos)."""
+    import json
+
+    from curator.fsutil import atomic_write_bytes
+    from curator.prefs import STRICTNESS_ALPHA, STRICTNESS_REASONS
+
+    idx = np.array([r[0] for r in rows])
+    flaw = np.array([r[1] or "" for r in rows])
+    even = idx % 2 == 0
+    table: dict[str, dict[str, object]] = {}
+    for setting, reasons in STRICTNESS_REASONS.items():
+        rules = [r for r in MEASURE_RULES if r.reason in reasons]
+        levels: dict[str, object] = {}
+        for level, budget in STRICTNESS_ALPHA.items():
+            pos = np.isin(flaw, list(reasons))
+            hit = np.zeros(int((~even).sum()), dtype=bool)
+            chosen = {}
+            for rule in rules:
+                v = np.array([r[2][rule.measure] for r in rows], dtype=np.float64)
+                rpos = flaw == rule.reason
+                alpha = budget * (0.5 if rule.reason == "overexposed" else 1.0)
+                hit |= flags(v[~even], rule.below, threshold(v[even], rpos[even], rule.below,
+                                                              alpha))
+                chosen[rule.key] = round(threshold(v, rpos, rule.below, alpha), 4)
+            p_odd = pos[~even]
+            levels[level] = {"thresholds": chosen,
+                             "recall": round(float(hit[p_odd].mean()), 3),
+                             "false_alarms": round(float(hit[~p_odd].mean()), 3)}
+            print(f"{setting:<9} {level:<8} recall {hit[p_odd].mean():6.1%} false alarms "
+                  f"{hit[~p_odd].mean():5.1%}  {chosen}")
+        table[setting] = levels
+    doc = {"source": "python scripts/choose_measure_thresholds.py --levels "
+                     f"{out.as_posix()} ({n_photos} food-pairs photos, their damaged copies, "
+                     "everyday JPEG re-saves and the yelp-food photos; figures on the "
+                     "held-out half)", "settings": table}
+    atomic_write_bytes(out, (json.dumps(doc, indent=2) + "\n").encode())
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--alpha", type=float, default=0.02)
     ap.add_argument("--limit", type=int, default=0, help="first N photos only (quick look)")
     ap.add_argument("--write", type=Path, help="store the thresholds in this model file")
+    ap.add_argument("--levels", type=Path, help="write the strictness levels' table here")
     args = ap.parse_args()
     mf = load_model_file(args.write) if args.write else None  # fail before the long part
     photos = sorted((DATA / "food-pairs" / "images").glob("*.jpg"))
@@ -149,6 +199,8 @@ def main() -> None:
               f"false alarms {hit[~pos].mean():5.1%}, on yelp-food photos "
               f"{hit[yelp].mean() if yelp.any() else float('nan'):5.1%}")
     print("thresholds:", {k: round(v, 4) for k, v in chosen.items()})
+    if args.levels:
+        write_levels(args.levels, rows, len(photos))
     if args.write and mf is not None:
         mf.measure_thresholds = chosen
         save_model_file(args.write, mf)

@@ -353,7 +353,7 @@ def test_cli_scores_every_photo_and_names_every_sidecar_left_alone(
     assert all(s["reason"].endswith("left as it is") and s["photo"] for s in left)
     assert doc["sidecars"] == {"written": 2, "left_alone": 2, "ratings_kept": 1}
     assert "risotto.jpg.xmp is cut short" in err and "DSC_0042.xmp is the sidecar of" in err
-    assert "1 rating(s) a person gave kept" in err
+    assert "1 rating(s) or label(s) a person gave kept" in err
     after = xmp_digest(root)
     unchanged_except(before, after, {"salad.jpg.xmp"})
     assert set(after) - set(before) == {"DSC_0042.jpg.xmp"}

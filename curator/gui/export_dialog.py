@@ -290,15 +290,19 @@ class ExportDialog(QDialog):
 
 
 def export_summary(copied: int, requested: int, dest: Path, min_score: float | None,
-                   unreadable: int, raws: int = 0) -> str:
-    """The result in plain words: what was copied (``raws``: RAW files with their photos),
-    what was left out, and where."""
+                   unreadable: int, raws: int = 0, already: int = 0) -> str:
+    """The result in plain words: what was copied (``raws``: RAW files with their photos;
+    ``already``: photos whose very file was there from an earlier export), what was left out,
+    and where."""
     if copied:
         with_raw = f" with {raws} RAW file(s)" if raws else ""
         lines = [f"Copied {copied} photo(s){with_raw} to {display_text(dest)}."]
     else:
         lines = [f"Nothing was copied to {display_text(dest)}."]
-    if copied < requested:
+    if already:
+        lines.append(f"{already} were already there from an earlier export (the same files): "
+                     "not copied again.")
+    if copied + already < requested:
         why = (f"only {copied} scored {format_score(min_score)} or more"
                if min_score is not None else f"only {copied} photo(s) were available")
         lines.append(f"You asked for {requested}; {why}.")

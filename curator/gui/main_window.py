@@ -728,9 +728,9 @@ class MainWindow(QMainWindow):
         asked, minimum = self._export_asked
         # Unreadable files only matter when they left the export short of what was asked.
         unreadable = (sum(it.error is not None for it in self.model.items())
-                      if len(picks) < self._export_top else 0)
+                      if len(picks) + len(picks.already) < self._export_top else 0)
         msg = export_summary(len(picks), asked, dest, minimum, unreadable,
-                             sum(p.raw_dest is not None for p in picks))
+                             sum(p.raw_dest is not None for p in picks), len(picks.already))
         self.last_export_message = msg
         self.statusBar().showMessage(msg.replace("\n", " "), 10000)
         self.export_finished.emit(True)
