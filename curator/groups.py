@@ -190,9 +190,12 @@ class Groups:
         return out
 
     def position(self, path: Path) -> int:
-        """0 for a group's best photo, 1 for the next, … (0 for a photo alone)."""
+        """0 for a group's best photo, 1 for the next, … (0 for a photo alone; 1 for every
+        other member of a group whose frames were not compared)."""
         members = self.order.get(self.group_of.get(path, -1), ())
-        return members.index(path) if path in members else 0
+        if path in members:
+            return members.index(path)
+        return 0 if self.is_best(path) or path not in self.group_of else 1
 
     def kept(self, ranked: Sequence[PhotoScore], n: int) -> set[Path]:
         """The best ``n`` photos of each group (its ``order``; by rank where it has none),

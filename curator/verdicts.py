@@ -38,6 +38,8 @@ class VerdictReader:
     remembered: Mapping[str, Choice] = field(default_factory=dict)
     listings: Listings = field(default_factory=Listings)
     unreadable: list[SidecarNote] = field(default_factory=list)
+    #: photo -> the colour label a person gave it (xmp:Label not written by the mapping).
+    labels: dict[Path, str] = field(default_factory=dict)
 
     @classmethod
     def with_choices(cls, cache_dir: Path | None) -> VerdictReader:
@@ -67,6 +69,8 @@ class VerdictReader:
             except OSError:
                 mtime = None
             newest = mtime if newest is None or (mtime or 0) > newest else newest
+            if info.label and not info.model_label:
+                self.labels.setdefault(photo, info.label)
             v = Verdict.from_sidecar(None if info.model_rating else info.rating,
                                      info.pick_label)
             if found.empty and not v.empty:

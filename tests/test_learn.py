@@ -67,7 +67,7 @@ def run_dialog(qtbot: Any, tmp_path: Path, cache_dir: Path) -> LearnDialog:
 
 
 def test_learn_dialog_offers_a_better_personal_model(qtbot: Any, tmp_path: Path) -> None:
-    dlg = run_dialog(qtbot, tmp_path, owner(tmp_path, taste_from_pixels=True))
+    dlg = run_dialog(qtbot, tmp_path, owner(tmp_path, taste_from_pixels=True, n=100))
     text = dlg.status.text()
     assert "bundled model agrees with you" in text and "personal model" in text
     assert dlg.outcome is not None
@@ -85,12 +85,23 @@ def test_learn_dialog_offers_a_better_personal_model(qtbot: Any, tmp_path: Path)
     assert "Held-out agreement" in card and f"{personal:.3f}" in card
     score = pm.display_score(np.ones(EMBED_DIM, np.float32) / 16, 5.0)
     assert 0.0 <= score <= 100.0
+    assert "held back (" in text and " kept, " in text, "the sample size is stated"
+
+
+def test_learn_dialog_refuses_to_recommend_on_a_few_photos(qtbot: Any, tmp_path: Path) -> None:
+    """7 held-back photos cannot show a model is better (the window used to recommend on
+    them: "67 % vs 100 %")."""
+    dlg = run_dialog(qtbot, tmp_path, owner(tmp_path, taste_from_pixels=True, n=28))
+    assert dlg.outcome is not None and not dlg.outcome["enough"]
+    assert not dlg.use_btn.isEnabled()
+    assert "too few to tell" in dlg.status.text() and "at least 10 kept" in dlg.status.text()
+    assert not dlg.log.isVisible(), "the command and raw lines stay behind Details"
 
 
 def test_learn_dialog_keeps_the_bundled_model_when_not_better(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    dlg = run_dialog(qtbot, tmp_path, owner(tmp_path, taste_from_pixels=False))
+    dlg = run_dialog(qtbot, tmp_path, owner(tmp_path, taste_from_pixels=False, n=100))
     assert dlg.outcome is not None and dlg.outcome["heldout_agreement_bundled"] == 1.0
     assert not dlg.use_btn.isEnabled()
     assert "keeps the bundled one" in dlg.status.text()

@@ -30,6 +30,7 @@ from curator.gui.export_dialog import remembered_options
 from curator.gui.models import PhotoItem, Roles, StackInfo
 from curator.gui.scoredisplay import passes as score_passes
 from curator.names import display_text
+from curator.prefs import Prefs
 from curator.score import PhotoScore
 from curator.sidecar import verdict_fields, write_sidecars
 from curator.sidecar_paths import SidecarNote
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How many verdict keys Ctrl+Z can take back.
+UNDO_DEPTH = 50
 PICK_GREEN = QColor(46, 160, 67)
 REJECT_RED = QColor(215, 58, 73)
 STAR_GOLD = QColor(250, 200, 40)
@@ -47,6 +50,11 @@ STAR_GOLD = QColor(250, 200, 40)
 def flag_change(flag: Flag) -> Callable[[Verdict], Verdict]:
     """The verdict change of a flag key (a reject clears the stars)."""
     return lambda v: Verdict(flag, 0 if flag == Flag.REJECT else v.stars)
+
+
+def _back_to(old: Verdict) -> Callable[[Verdict], Verdict]:
+    """The change that puts a verdict back to ``old`` (undo)."""
+    return lambda _v: old
 
 
 def stars_change(stars: int) -> Callable[[Verdict], Verdict]:
@@ -106,6 +114,12 @@ class CullingController(QObject):
         self.stacking = bool(win.settings.value("cull/stacks", True, type=bool))
         self._stacks: dict[Path, StackInfo] = {}
         self.write_sidecars = True
+        #: How many photos of each stack show collapsed and go to Export Best (Preferences).
+        self.keep_per_group = 1
+        #: Verdict changes to undo, newest last: [(item, its verdict before), …] per key.
+        self._undo: list[list[tuple[PhotoItem, Verdict]]] = []
+        #: The label mapping the thumbnails are drawn with (Preferences).
+        self.label_prefs = Prefs()
         self.compare_dialog: Any = None
         win.proxy.extra_filter = self.accepts
         win.delegate.overlay = self.paint
@@ -154,6 +168,8 @@ class CullingController(QObject):
             self._verdict_action(f"{n} Star{'s' if n != 1 else ''}" if n else "No Stars",
                                  str(n), stars_change(n))
         self.menu.addSeparator()
+        self.act_undo = self._action("&Undo Last Verdict", "Ctrl+Z", self.undo)
+        self.menu.addSeparator()
         self.act_stack = self._action("Expand/Collapse &Stack", "S", self.toggle_stack)
         self.act_compare = self._action("&Compare Two Photos", "C", self.compare_selected)
         self.menu.addSeparator()
@@ -199,11 +215,15 @@ class CullingController(QObject):
 
     # -- verdicts -------------------------------------------------------------------------------
     def selected_items(self) -> list[PhotoItem]:
-        """The selected photos in grid order (the current one if nothing is selected)."""
+        """The photos a verdict key acts on, in grid order: the selection when the photo
+        shown as current is part of it, else the current photo alone (Ctrl+End, Ctrl+arrows
+        and the like move the current photo without moving the selection: a verdict must
+        never land on a photo the owner is not looking at)."""
         view, proxy = self.win.view, self.win.proxy
+        current = view.currentIndex()
         rows = sorted(i.row() for i in view.selectionModel().selectedIndexes())
-        if not rows and view.currentIndex().isValid():
-            rows = [view.currentIndex().row()]
+        if current.isValid() and current.row() not in rows:
+            rows = [current.row()]
         return [self.win.model.item(proxy.mapToSource(proxy.index(r, 0)).row()) for r in rows]
 
     def set_flag(self, flag: Flag) -> None:
@@ -213,10 +233,11 @@ class CullingController(QObject):
         self.apply(stars_change(stars))
 
     def apply(self, change: Callable[[Verdict], Verdict],
-              items: list[PhotoItem] | None = None) -> None:
+              items: list[PhotoItem] | None = None, undoing: bool = False) -> None:
         """Change the verdict of ``items`` (default: the selection), write their sidecars.
 
-        Auto-advance applies to keys on the grid only (``items`` None).
+        Auto-advance applies to keys on the grid only (``items`` None).  Each change is
+        remembered for Edit ▸ Undo (``undo``), unless it is an undo.
         """
         advance = items is None and self.auto_advance
         items = self.selected_items() if items is None else items
@@ -229,6 +250,10 @@ class CullingController(QObject):
         if not items:
             return
         current_row = self.win.view.currentIndex().row()
+        before = [(it, it.verdict) for it in items if change(it.verdict) != it.verdict]
+        if before and not undoing:
+            self._undo.append(before)
+            del self._undo[:-UNDO_DEPTH]
         changed: list[Path] = []
         failed: list[SidecarNote] = []
         unwritten = 0
@@ -263,6 +288,17 @@ class CullingController(QObject):
             self._advance(current_row, items[0])
         self.verdicts_changed.emit(changed)
 
+    def undo(self) -> None:
+        """Ctrl+Z: put back the verdicts the last verdict key changed (sidecars too)."""
+        if not self._undo:
+            self.win.statusBar().showMessage("Nothing to undo.", 4000)
+            return
+        last = self._undo.pop()
+        for it, old in last:
+            self.apply(_back_to(old), [it], undoing=True)
+        self.win.statusBar().showMessage(
+            f"Undone: the verdict on {len(last)} photo(s) is back to what it was.", 6000)
+
     def _remember(self, it: PhotoItem, v: Verdict, saved: bool = True) -> None:
         try:
             from curator.choices import ChoiceStore
@@ -293,9 +329,15 @@ class CullingController(QObject):
         self.win.proxy.refilter()
 
     def in_collapsed_stack(self, it: PhotoItem) -> bool:
-        """Whether ``it`` is hidden under its stack's best photo."""
-        return (self.stacking and it.group_size > 1 and not it.group_best
+        """Whether ``it`` is hidden under its stack's best photos (the best
+        ``keep_per_group`` of each stack show: Preferences)."""
+        return (self.stacking and it.group_size > 1 and it.stack_pos >= self.keep_per_group
                 and it.group not in self.expanded)
+
+    def refresh_stacks(self) -> None:
+        """Show the stacks again after a setting changed (what is kept, labels)."""
+        self.win.proxy.refilter()
+        self.win.view.viewport().update()
 
     def accepts(self, it: PhotoItem) -> bool:
         """The proxy's extra test: collapsed stacks show their best; the culling filter."""
@@ -368,16 +410,15 @@ class CullingController(QObject):
         if not self.stacking:
             return ranked
         by_path = {it.path: it for it in self.win.model.items()}
-        seen: set[int] = set()
-        out: list[PhotoScore] = []
+        members: dict[int, list[PhotoItem]] = {}
         for s in ranked:
             it = by_path.get(s.path)
-            if it is None or it.group == 0:
-                out.append(s)
-            elif it.group not in seen:
-                seen.add(it.group)
-                out.append(s)
-        return out
+            if it is not None and it.group:
+                members.setdefault(it.group, []).append(it)
+        kept = {m.path for group in members.values()  # the stack's own order: sharpest first
+                for m in sorted(group, key=lambda m: m.stack_pos)[:self.keep_per_group]}
+        return [s for s in ranked if (it := by_path.get(s.path)) is None or it.group == 0
+                or s.path in kept]
 
     def annotate_export_dialog(self, dialog: Any) -> None:
         """Tell the person, in the export dialog, that it takes one photo per group."""
@@ -386,7 +427,10 @@ class CullingController(QObject):
             return
         text = "Photos you rejected (X) are left out."
         if self.stacking:
-            text = ("One photo per near-duplicate group: the best of each stack. "
+            n = self.keep_per_group
+            each = "One photo per near-duplicate group: the best of each stack" if n == 1 else \
+                f"{n} photos per near-duplicate group: the best {n} of each stack"
+            text = (f"{each} (Cull ▸ Preferences). "
                     "Expand a stack and pick (P) others to export them with "
                     "Cull ▸ Export Picks. " + text)
         note = QLabel(text)
@@ -395,7 +439,8 @@ class CullingController(QObject):
 
     def paint(self, p: QPainter, shown: QRect, it: PhotoItem) -> None:
         """The delegate's overlay hook."""
-        paint_overlay(p, shown, it, it.group in self.expanded, self.stacking)
+        label = it.label or (self.label_prefs.label_for(it.score) if it.percent else None)
+        paint_overlay(p, shown, it, it.group in self.expanded, self.stacking, label)
 
     # -- export picks ---------------------------------------------------------------------------
     def picks(self) -> list[PhotoScore]:
@@ -449,8 +494,11 @@ class CullingController(QObject):
         from curator.paths import default_cache_dir, file_digest
 
         cache = self.win.worker.cache_dir or default_cache_dir()
+        from curator.gui.retrain import models_dir
+
+        # With the other models in the data folder (clearing a cache never deletes one).
         dlg = LearnDialog(self.win, cache, file_digest(self.win.model_path),
-                          default_cache_dir().parent / "curator-models")
+                          models_dir() / "personal")
         dlg.personal_ready.connect(lambda p: self.use_personal(Path(p)))
         dlg.show()
         return dlg
@@ -463,6 +511,7 @@ class CullingController(QObject):
         self.win.statusBar().showMessage(
             f"Ranking with your personal model ({path})" if path else
             "Ranking with the model's own score.", 8000)
+        self.win.show_model_label()
         self.win.rescore()
 
     # -- compare --------------------------------------------------------------------------------
@@ -483,9 +532,16 @@ class CullingController(QObject):
 
 # -- painting (called by the delegate) ------------------------------------------------------------
 def paint_overlay(p: QPainter, shown: QRect, it: PhotoItem, expanded: bool = False,
-                  stacking: bool = True) -> None:
-    """Flag, stars and stack badge over a thumbnail drawn in ``shown``."""
+                  stacking: bool = True, label: str | None = None) -> None:
+    """Flag, stars, colour label and stack badge over a thumbnail drawn in ``shown``."""
     v = it.verdict
+    if label is not None:
+        from curator.gui.preferences import LABEL_COLOURS
+
+        colour = LABEL_COLOURS.get(label, QColor(128, 128, 128))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRect(QRect(shown.left(), shown.bottom() - 5, shown.width(), 5))
     if v.flag == Flag.REJECT:
         p.fillRect(shown, QColor(0, 0, 0, 140))  # rejects fade, as in Lightroom
     if not stacking:

@@ -76,3 +76,21 @@ class TextDialog(QDialog):
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         box.rejected.connect(self.reject)
         lay.addWidget(box)
+
+
+def details_toggle(widget: QWidget, text: str = "Details") -> QWidget:
+    """A "Details ▸" button that shows and hides ``widget`` (hidden at first): the child
+    process's command line and raw lines stay out of the owner's way until asked for."""
+    from PySide6.QtWidgets import QToolButton
+
+    btn = QToolButton()
+    btn.setText(f"{text} ▸")
+    btn.setCheckable(True)
+    btn.setAutoRaise(True)
+    widget.setVisible(False)
+
+    def toggled(on: bool) -> None:
+        widget.setVisible(on)
+        btn.setText(f"{text} {'▾' if on else '▸'}")
+    btn.toggled.connect(toggled)
+    return btn

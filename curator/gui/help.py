@@ -67,9 +67,13 @@ def shortcuts_markdown(extra: Sequence[tuple[str, str]] = ()) -> str:
     return f"# Keyboard shortcuts\n\n| Keys | Does |\n|---|---|\n{rows}\n"
 
 
-def about_markdown(model_path: Path, model_name: str) -> str:
-    """Version, the model in use, and the licences of what Curator is built on."""
+def about_markdown(model_path: Path, model_name: str, personal: Path | None = None) -> str:
+    """Version, the model in use (and the personal model ranking over it), and the licences
+    of what Curator is built on."""
     model = "the bundled model" if Path(model_path) == BUNDLED_MODEL else f"{model_name}"
+    if personal is not None:
+        model = (f"your personal model, learned from your choices, over {model}  \n"
+                 f"`{personal}`")
     lic = "\n".join(f"| {name} | {kind} |" for name, kind in LICENCES)
     return (f"# Curator {curator.__version__}\n\n"
             "Ranks a restaurant's food photos so the best ones are easy to find and export.\n\n"

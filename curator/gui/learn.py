@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from curator.choices import ChoiceStore
 from curator.gui.child import train_process
+from curator.gui.dialogs import details_toggle
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class LearnDialog(QDialog):
         lay.addWidget(self.status)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(500)
+        lay.addWidget(details_toggle(self.log, "Details (the training's own messages)"))
         lay.addWidget(self.log, 1)
         self.train_btn = QPushButton("Train")
         self.train_btn.clicked.connect(self.start)
@@ -90,7 +92,7 @@ class LearnDialog(QDialog):
         self.train_btn.setEnabled(False)
         self.use_btn.setEnabled(False)
         self.status.setText("Training…")
-        self.log.appendPlainText(f"$ {self.python} {' '.join(args)}")
+        self.log.appendPlainText(f"$ {self.python} {' '.join(args)}")  # under Details
         self.proc.start(self.python, args)
 
     def _read_stdout(self) -> None:
@@ -122,13 +124,21 @@ class LearnDialog(QDialog):
             self.finished_training.emit(False)
             return
         better = bool(r["better"])
-        self.status.setText(
-            f"On {r['heldout_photos']} held-out choices ({r['heldout_pairs']} kept-vs-dropped "
-            f"pairs), the bundled model agrees with you "
-            f"{100 * r['heldout_agreement_bundled']:.0f}% of the time, your personal model "
-            f"{100 * r['heldout_agreement_personal']:.0f}%. "
-            + ("The personal model is better: use it?" if better else
-               "The personal model is not better, so Curator keeps the bundled one."))
+        kept, dropped = r.get("heldout_keeps", 0), r.get("heldout_drops", 0)
+        sample = (f"On {r['heldout_photos']} photos you judged and Curator held back "
+                  f"({kept} kept, {dropped} dropped: {r['heldout_pairs']} kept-vs-dropped "
+                  f"pairs), the bundled model agrees with you "
+                  f"{100 * r['heldout_agreement_bundled']:.0f}% of the time, your personal "
+                  f"model {100 * r['heldout_agreement_personal']:.0f}%. ")
+        if not r.get("enough", True):
+            verdict = (f"That is too few to tell which is better (it takes at least "
+                       f"{r.get('min_each', 10)} kept and {r.get('min_each', 10)} dropped "
+                       "photos held back): judge more photos, then train again.")
+        elif better:
+            verdict = "The personal model is better: use it?"
+        else:
+            verdict = "The personal model is not better, so Curator keeps the bundled one."
+        self.status.setText(sample + verdict)
         self.use_btn.setEnabled(better)
         self.finished_training.emit(True)
 

@@ -57,6 +57,7 @@ from curator.gui.export_dialog import (
 from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
 from curator.gui.help import about_markdown, action_shortcuts, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
+from curator.gui.preferences import PreferencesController
 from curator.gui.preview import PreviewDialog
 from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, trained_models
 from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin, passes
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self._thumb_timer.timeout.connect(self._thumbs_for_size)
         self.culling = CullingController(self)  # keys, flags, stars, stacks, compare
         self.destinations = DestinationsController(self)  # ready for …, crops, export for
+        self.preferences = PreferencesController(self)  # Cull ▸ Preferences (curator.prefs)
         self._restore_view()
 
     # -- construction -------------------------------------------------------------------------
@@ -303,6 +305,11 @@ class MainWindow(QMainWindow):
                                     Qt.ItemDataRole.ToolTipRole)
         self.sort_combo.currentIndexChanged.connect(self._sort_changed)
         tb.addWidget(self.sort_combo)
+        self.act_reverse = QAction("Reverse Sort Order", self, checkable=True)
+        self.act_reverse.setToolTip("Worst, Z or oldest first")
+        self.act_reverse.toggled.connect(lambda _on: self._sort_changed(
+            self.sort_combo.currentIndex()))
+        tb.addAction(self.act_reverse)
         tb.addWidget(QLabel("  Minimum score "))
         self.min_spin = QDoubleSpinBox()
         configure_min_spin(self.min_spin)
@@ -340,10 +347,17 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_btn)
         sb.addPermanentWidget(self.resume_btn)
         sb.addPermanentWidget(self.model_label)
-        self._show_model_label()
+        self.show_model_label()
 
-    def _show_model_label(self) -> None:
-        self.model_label.setText(f"Model: {self.model_name(self.model_path)}")
+    def show_model_label(self) -> None:
+        """The status bar's right side: the model in use, and a personal model over it."""
+        self.model_label.setText(f"Model: {self.ranking_model_name()}")
+
+    def ranking_model_name(self) -> str:
+        """"bundled model", a trained model's name, or "your personal model (over …)"."""
+        name = self.model_name(self.model_path)
+        personal = getattr(getattr(self, "worker", None), "personal_path", None)
+        return f"your personal model (over the {name})" if personal else name
 
     @staticmethod
     def model_name(path: Path) -> str:
@@ -576,7 +590,9 @@ class MainWindow(QMainWindow):
             self.rethumb.emit(self.current_gen, paths)
 
     def _sort_changed(self, i: int) -> None:
-        self.model.set_sort_key(SortKey(i))
+        self.model.set_sort_key(SortKey(i), self.act_reverse.isChecked())
+        self.act_reverse.setText(("Worst First", "Z to A", "Oldest First")[i]
+                                 if self.act_reverse.isChecked() else "Reverse Sort Order")
         self._save_view()
 
     def _min_changed(self, _value: float) -> None:
@@ -586,12 +602,15 @@ class MainWindow(QMainWindow):
 
     def _restore_view(self) -> None:
         state = load_view(self.settings)
+        self.act_reverse.setChecked(self.settings.value("view/sort_reverse", False)
+                                    in (True, "true"))
         self.sort_combo.setCurrentIndex(max(0, min(2, state.sort)))
         self.size_slider.setValue(max(MIN_THUMB, min(MAX_THUMB, state.thumb)))
         self.min_spin.setValue(state.min_score if state.min_score is not None
                                else self.min_spin.minimum())
 
     def _save_view(self) -> None:
+        self.settings.setValue("view/sort_reverse", self.act_reverse.isChecked())
         save_view(self.settings, ViewState(self.sort_combo.currentIndex(),
                                            self.size_slider.value(),
                                            min_from_spin(self.min_spin)))
@@ -757,7 +776,7 @@ class MainWindow(QMainWindow):
             return False
         self.model_path = Path(path)
         self.settings.setValue("model_path", "" if path == BUNDLED_MODEL else str(path))
-        self._show_model_label()
+        self.show_model_label()
         self._refresh_model_menu()
         self.rescore()
         return True
@@ -845,7 +864,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         TextDialog(self, "About Curator",
-                   about_markdown(self.model_path, self.model_name(self.model_path)),
+                   about_markdown(self.model_path, self.model_name(self.model_path),
+                                  self.worker.personal_path),
                    (620, 620)).exec()
 
     # -- recent folders, drag and drop, closing --------------------------------------------------

@@ -95,6 +95,8 @@ class PhotoItem:
     raw: Path | None = None
     #: Why its sidecar cannot be read (then its rating is not shown), for the tooltip.
     sidecar_problem: str | None = None
+    #: The colour label a person gave it (xmp:Label in its sidecar), or None.
+    label: str | None = None
     #: Near-duplicate stack: group id (0 = not grouped yet), whether this is its best photo,
     #: its size, and the best photo's score (stacks sort by it, members right after it).
     group: int = 0
@@ -187,6 +189,7 @@ class PhotoListModel(QAbstractListModel):
         self._flush.setSingleShot(True)
         self._flush.timeout.connect(self._emit_changed)
         self._sort_key = SortKey.Score
+        self._reverse = False  # best, A or newest first
 
     # -- Qt API ---------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -247,8 +250,7 @@ class PhotoListModel(QAbstractListModel):
         the window would otherwise spend frozen.
         """
         self.beginResetModel()
-        self._items = list(items)
-        self._items.sort(key=self._order_key())
+        self._items = self._ordered(list(items))
         self._row = {it.path: i for i, it in enumerate(self._items)}
         self._dirty.clear()
         self.endResetModel()
@@ -273,9 +275,22 @@ class PhotoListModel(QAbstractListModel):
     # Python for every comparison (~22,000 for 2,000 photos), which froze the window for
     # 200+ ms on every batch of results.  A layout change with persistent indexes kept
     # current is what QSortFilterProxyModel would do, at a fraction of the cost.
-    def set_sort_key(self, key: SortKey) -> None:
+    def set_sort_key(self, key: SortKey, reverse: bool | None = None) -> None:
+        """Order by ``key``; ``reverse``: the other way round (worst, Z or oldest first)."""
         self._sort_key = SortKey(key)
+        if reverse is not None:
+            self._reverse = reverse
         self.resort()
+
+    def _ordered(self, items: list[PhotoItem]) -> list[PhotoItem]:
+        order = sorted(items, key=self._order_key())
+        if not self._reverse:
+            return order
+        order.reverse()
+        if self._sort_key == SortKey.Score:  # photos without a score stay at the end
+            order = [it for it in order if it.score is not None] + \
+                [it for it in order if it.score is None]
+        return order
 
     def _order_key(self) -> Any:
         return attrgetter({SortKey.Name: "name_key", SortKey.Date: "date_key"}.get(
@@ -283,7 +298,7 @@ class PhotoListModel(QAbstractListModel):
 
     def resort(self) -> None:
         """Reorder rows by the sort key, keeping selections and the current item in place."""
-        order = sorted(self._items, key=self._order_key())
+        order = self._ordered(self._items)
         if order == self._items:
             return
         self.layoutAboutToBeChanged.emit()

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import (
+    QColor,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -152,6 +153,7 @@ class PhotoView(QWidget):
         self.zoomed = False
         self._centre = QPointF(0.5, 0.5)  # the photo point (fractions) shown at the centre
         self._drag: QPoint | None = None
+        self.full_width = 0
         #: Draws over the fitted photo and may take the mouse (gui/crop_overlay.py).
         self.overlay: Any = None
 
@@ -159,9 +161,19 @@ class PhotoView(QWidget):
         self._pix, self._scaled, self._text, self.zoomed = None, None, text, False
         self.update()
 
-    def set_image(self, image: QImage) -> None:
+    def set_image(self, image: QImage, full_width: int | None = None) -> None:
+        """Show ``image``; ``full_width``: the photo's own width (px), when ``image`` was
+        decoded smaller, for the "shown at N %" note."""
         self._pix, self._scaled, self._text, self.zoomed = QPixmap.fromImage(image), None, "", False
+        self.full_width = full_width or image.width()
         self.update()
+
+    def shown_percent(self) -> int | None:
+        """How large the photo is shown, in % of its own pixels (None: no photo)."""
+        if self._pix is None or not self.full_width:
+            return None
+        width = self._pix.width() if self.zoomed else self.fitted_rect().width()
+        return max(1, round(100 * width / self.full_width))
 
     def has_image(self) -> bool:
         return self._pix is not None
@@ -171,6 +183,8 @@ class PhotoView(QWidget):
         if self._pix is None:
             return QRect()
         size = self._pix.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if size.width() > self._pix.width():  # never enlarged: a small photo looks softer
+            size = self._pix.size()
         return QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2,
                      size.width(), size.height())
 
@@ -241,6 +255,15 @@ class PhotoView(QWidget):
             p.drawPixmap(r.topLeft(), self._scaled)
             if self.overlay is not None:
                 self.overlay.paint(p, r)
+        pct = self.shown_percent()
+        if pct is not None:
+            text = f"shown at {pct} %"
+            box = QRect(6, self.height() - 24, p.fontMetrics().horizontalAdvance(text) + 12, 20)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(0, 0, 0, 150))
+            p.drawRoundedRect(box, 4, 4)
+            p.setPen(QColor("white"))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
     def sizeHint(self) -> QSize:
@@ -355,7 +378,8 @@ class PreviewDialog(QDialog):
     def _loaded(self, path: str, big: QImage, g: QImage, loc: QImage) -> None:
         if self.path is None or path != path_text(self.path):
             return  # the user already moved on
-        self.image.set_image(big)
+        full = self.item.size[0] if self.item is not None and self.item.size else None
+        self.image.set_image(big, full)
         self.global_view.setPixmap(QPixmap.fromImage(g))
         self.local_view.setPixmap(QPixmap.fromImage(loc))
         self._set_views_visible(True)

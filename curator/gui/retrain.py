@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from curator.gui.dialogs import path_row
+from curator.gui.dialogs import details_toggle, path_row
 from curator.paths import BUNDLED_MODEL, default_cache_dir, user_data_dir
 from curator.progress import format_eta
 
@@ -71,6 +71,13 @@ DATA_KINDS: tuple[tuple[str, str], ...] = (
 )
 #: Sub-folder pairs of a labelled folder (the same pairs ``python -m train`` reads).
 LABEL_FOLDERS = (("good", "bad"), ("keep", "reject"))
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(mid)")
+    return label
 
 
 def models_dir() -> Path:
@@ -266,12 +273,18 @@ class RetrainDialog(QDialog):
         tag_row.addWidget(self.all_tags)
         tag_row.addStretch(1)
         form.addRow("AVA category:", tag_row)
+        form.addRow("", _note("AVA is a public collection of photo-contest entries, each in a "
+                              "topic (its “category”); 40 is Food and Drink. Used only when "
+                              "the training data above is AVA."))
         self.epochs = QSpinBox()
         self.epochs.setRange(5, 5000)
         self.epochs.setValue(400)
         self.epochs.setToolTip("How many passes over the photos; training stops early when "
                                "more would not help.")
         form.addRow("Training rounds:", self.epochs)
+        form.addRow("", _note("How many times training goes over all the photos; it stops "
+                              "early by itself when more rounds would not help, so the "
+                              "default is fine."))
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
         self.progress = QProgressBar()
@@ -301,6 +314,7 @@ class RetrainDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
+        lay.addWidget(details_toggle(self.log, "Details (the training's own messages)"))
         lay.addWidget(self.log, 1)
         lay.addWidget(self.buttons)
 

@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage
 from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
 from curator.culling import score_percent
-from curator.groups import group_photos
+from curator.groups import GroupConfig, group_photos
 from curator.gui.models import PhotoItem, StackInfo
 from curator.loader import LoadedPhoto, LoadError, load_thumbnail
 from curator.names import display_text
@@ -30,6 +30,7 @@ from curator.pairs import rescue_broken_pairs
 from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
+from curator.prefs import Prefs, load_prefs
 from curator.scan import scan
 from curator.score import PhotoError, PhotoScore, Result, Scorer, default_workers, rank
 from curator.sidecar_paths import SidecarNote
@@ -95,6 +96,10 @@ class ScoreWorker(QObject):
         self.thumb_px = THUMB_SIZE
         #: A personal model (Model ▸ Learn From My Choices) to rank with, or None.
         self.personal_path: Path | None = None
+        #: The culling settings of the last run (``curator.prefs``).
+        self.prefs = Prefs()
+        #: (generation, its scores, the personal model used): what ``reapply`` regroups.
+        self._last: tuple[int, list[PhotoScore], PersonalModel | None] | None = None
 
     def scorer_for(self, model_path: Path, cache: ScoreCache | None) -> Scorer:
         """The scorer for ``model_path``, reusing the loaded model when it has not changed."""
@@ -173,6 +178,10 @@ class ScoreWorker(QObject):
 
         scorer = self.scorer_for(model_path, cache)
         scorer.on_decoded = decoded
+        self.prefs = load_prefs()  # the settings as saved now (Preferences)
+        scorer.measure_thresholds = None
+        if (self.prefs.blur, self.prefs.exposure) != ("default", "default"):
+            scorer.measure_thresholds = self._thresholds(self.prefs)
         if getattr(scorer, "_model", None) is None:
             self.model_loading.emit(gen)
         cached_paths: list[Path] = []
@@ -190,15 +199,7 @@ class ScoreWorker(QObject):
                     done += 1
                     if isinstance(r, PhotoScore):
                         scored.append(r)
-                        # The grid's number is always 0-100: the calibrated score, or an older
-                        # model's AVA mean mapped onto 0-100 (culling.score_percent).
-                        shown = score_percent(r)
-                        if personal is not None and r.embedding is not None:
-                            # The personal model's 0-100 keep chance replaces the shown score.
-                            shown = personal.display_score(np.asarray(r.embedding), r.mean)
-                        pending.append((r.path, shown, r.sd, r.distribution,
-                                        (r.width, r.height) if r.width else None, None,
-                                        r.mean, r.reasons, r.score is not None))
+                        pending.append(_result_row(r, personal))
                         if r.cached:
                             cached_paths.append(r.path)
                     else:
@@ -236,12 +237,39 @@ class ScoreWorker(QObject):
                 if cache.bypassed is not None and cache.note is not None:
                     self.notice.emit(gen, cache.note)  # it failed mid-run (disk full, …)
                 cache.close()
+        raw_scored = scored
         if scored and not cancelled():
             if personal is not None:
                 scored = [replace(s, score=personal.display_score(np.asarray(s.embedding), s.mean))
                           if s.embedding is not None else s for s in scored]
-            self.grouped.emit(gen, stacks(scored))
+            self._last = (gen, list(raw_scored), personal)
+            self.grouped.emit(gen, stacks(scored, self.prefs.group_config()))
         self.finished.emit(gen, cancelled())
+
+    @Slot(int, object)
+    def reapply(self, gen: int, prefs: Prefs) -> None:
+        """New culling settings: the last folder's reasons (another strictness) and stacks
+        given again from what scoring kept — no photo is decoded for the scores."""
+        self.prefs = prefs
+        if self._last is None or self._last[0] != gen or self.generation.current() != gen:
+            return
+        _gen, scored, personal = self._last
+        thresholds = self._thresholds(prefs)
+        scored = [s.with_thresholds(thresholds) if thresholds else s for s in scored]
+        self._last = (gen, scored, personal)
+        self.results.emit(gen, [_result_row(r, personal) for r in scored])
+        shown = [replace(s, score=personal.display_score(np.asarray(s.embedding), s.mean))
+                 if personal is not None and s.embedding is not None else s for s in scored]
+        self.grouped.emit(gen, stacks(shown, prefs.group_config()))
+
+    def _thresholds(self, prefs: Prefs) -> dict[str, float] | None:
+        """The classic rules' thresholds for ``prefs`` (None: the model file's own)."""
+        s = self._scorer
+        if s is None:
+            return None
+        base = dict(s.model_file.measure_thresholds)
+        return prefs.measure_thresholds(base) if (prefs.blur, prefs.exposure) != (
+            "default", "default") else base
 
     @Slot(int, list)
     def rethumb(self, gen: int, paths: list[Path]) -> None:
@@ -297,11 +325,22 @@ class ScoreWorker(QObject):
             self.thumbnails.emit(gen, batch)
 
 
-def stacks(scored: list[PhotoScore]) -> dict[Path, StackInfo]:
+def _result_row(r: PhotoScore, personal: PersonalModel | None) -> tuple[Any, ...]:
+    """One photo's row for the window's ``results`` slot."""
+    # The grid's number is always 0-100: the calibrated score, or an older model's AVA mean
+    # mapped onto 0-100 (culling.score_percent); a personal model's keep chance replaces it.
+    shown = score_percent(r)
+    if personal is not None and r.embedding is not None:
+        shown = personal.display_score(np.asarray(r.embedding), r.mean)
+    return (r.path, shown, r.sd, r.distribution, (r.width, r.height) if r.width else None,
+            None, r.mean, r.reasons, r.score is not None)
+
+
+def stacks(scored: list[PhotoScore], cfg: GroupConfig | None = None) -> dict[Path, StackInfo]:
     """Near-duplicate groups of the scored photos, as the grid's stacks need them (each group
     of two or more ordered by comparing its frames: one full-resolution read per member)."""
     ranked = rank(scored)
-    groups = group_photos(ranked)
+    groups = group_photos(ranked, cfg)
     sizes = groups.sizes()
     by_path = {s.path: s for s in ranked}
     return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
@@ -319,6 +358,7 @@ def _placeholder(path: Path, raw: Path | None = None,
     reader = verdicts or VerdictReader()
     seen = len(reader.unreadable)
     item.verdict = reader.verdict(path, raw)
+    item.label = reader.labels.get(path)
     for note in reader.unreadable[seen:]:
         item.sidecar_problem = (f"Its sidecar {display_text(note.sidecar.name)} {note.reason}: "
                                 "its rating is not shown, and Curator leaves it as it is.")
