@@ -80,6 +80,8 @@ class ExportOptions:
     rank_prefix: bool = False
     raw_of: Mapping[Path, Path] | None = None
     sidecars: bool = False
+    #: photo -> the XMP fields written into its copy (``export_top``'s ``embed``), or None.
+    embed: Mapping[Path, dict[str, str | None]] | None = None
 
 
 class ExportError(RuntimeError):

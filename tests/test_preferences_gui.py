@@ -154,3 +154,23 @@ def test_the_model_in_use_is_named_in_the_status_bar_and_about(
     about = about_markdown(win.model_path, win.model_name(win.model_path), fake)
     assert "your personal model" in about and str(fake) in about
     win.worker.personal_path = None
+
+
+def test_window_export_writes_stars_and_labels_into_the_copies(
+    qtbot: Any, win: MainWindow, tmp_path: Path
+) -> None:
+    from tests.test_sidecar import EXIFTOOL, exif_read
+
+    if EXIFTOOL is None:
+        pytest.skip("exiftool not installed")
+    win.preferences.apply(Prefs(label_green_at=0.0, label_red_at=None))  # every photo Green
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.proxy.index(0, 0))
+    qtbot.keyClick(win.view, Qt.Key.Key_3)
+    best = shown(win)[0]
+    dest = tmp_path / "for-lightroom"
+    with qtbot.waitSignal(win.export_finished, timeout=TIMEOUT):
+        win.run_export(win.ranked_scores()[:2], dest, 2, None, embed=True)
+    tags = exif_read(dest / best.path.name)
+    assert tags["XMP-xmp:Rating"] == 3 and tags["XMP-xmp:Label"] == "Green"
+    win.preferences.apply(Prefs())

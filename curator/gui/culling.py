@@ -442,6 +442,21 @@ class CullingController(QObject):
         label = it.label or (self.label_prefs.label_for(it.score) if it.percent else None)
         paint_overlay(p, shown, it, it.group in self.expanded, self.stacking, label)
 
+    def embedded(self, ranked: list[PhotoScore]) -> dict[Path, dict[str, str | None]]:
+        """For "write stars and labels into the copies": each photo's fields, from its
+        verdict and label here (``curator.sidecar.embedded_fields``)."""
+        from curator.sidecar import embedded_fields
+
+        by_path = {it.path: it for it in self.win.model.items()}
+        out = {}
+        for s in ranked:
+            it = by_path.get(s.path)
+            if it is not None:
+                out[s.path] = embedded_fields(int(it.verdict.flag), it.verdict.stars,
+                                              it.score if it.percent else None,
+                                              self.label_prefs, it.label)
+        return out
+
     # -- export picks ---------------------------------------------------------------------------
     def picks(self) -> list[PhotoScore]:
         """The flagged picks, best first."""

@@ -83,6 +83,8 @@ class ExportChoice:
     with_raw: bool = False
     #: Copy each original's own sidecar beside its copy (stars, keywords, raw settings).
     sidecars: bool = True
+    #: Write stars and colour label into the copies themselves (Lightroom reads them there).
+    embed: bool = False
     #: A destination key (``curator/destinations.toml``): cropped JPEGs for it, not copies.
     destination: str | None = None
 
@@ -92,13 +94,15 @@ def remembered_options(settings: QSettings) -> dict[str, bool]:
     def flag(key: str, default: bool) -> bool:
         return settings.value(key, default) in (True, "true")
     return {"rank_prefix": flag("export/rank_prefix", False),
-            "with_raw": flag("export/with_raw", True), "sidecars": flag("export/sidecars", True)}
+            "with_raw": flag("export/with_raw", True), "sidecars": flag("export/sidecars", True),
+            "embed": flag("export/embed", False)}
 
 
 def remember_options(settings: QSettings, c: ExportChoice, has_pairs: bool) -> None:
     """Keep the ticks for next time (the RAW one only when it was offered)."""
     settings.setValue("export/rank_prefix", c.rank_prefix)
     settings.setValue("export/sidecars", c.sidecars)
+    settings.setValue("export/embed", c.embed)
     if has_pairs:
         settings.setValue("export/with_raw", c.with_raw)
 
@@ -110,7 +114,7 @@ class ExportDialog(QDialog):
                  n_selected: int = 0, filter_min: float | None = None,
                  rank_prefix: bool = False, still_scoring: bool = False,
                  pairs: dict[Path, Path] | None = None, with_raw: bool = True,
-                 sidecars: bool = True,
+                 sidecars: bool = True, embed: bool = False,
                  destinations: list[tuple[str, str, str]] | None = None,
                  destination: str | None = None) -> None:
         super().__init__(parent)
@@ -204,6 +208,10 @@ class ExportDialog(QDialog):
                                   "keywords and a raw editor's settings go along")
         self.sidecars.setChecked(sidecars)
         form.addRow(self.sidecars)
+        self.embed = QCheckBox("For Lightroom: write stars and colour labels into the copies "
+                               "(Lightroom reads them from inside a JPEG, not from a sidecar)")
+        self.embed.setChecked(embed)
+        form.addRow(self.embed)
         note = QLabel("Originals are never moved or changed; existing files in the folder are "
                       "never overwritten. picks.csv in that folder lists ranks and scores.")
         note.setWordWrap(True)
@@ -285,6 +293,7 @@ class ExportDialog(QDialog):
             selected_only=self.selected.isChecked(),
             with_raw=self.with_raw.isChecked(),
             sidecars=self.sidecars.isChecked(),
+            embed=self.embed.isChecked(),
             destination=self.for_combo.currentData(),
         )
 

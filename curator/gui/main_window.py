@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QByteArray,
     QModelIndex,
-    QObject,
     QSettings,
     Qt,
     QThread,
@@ -54,6 +53,7 @@ from curator.gui.export_dialog import (
     remembered_options,
     show_export_result,
 )
+from curator.gui.export_runner import ExportWorker
 from curator.gui.grid import MAX_THUMB, MIN_THUMB, PhotoGridView, zoom_step
 from curator.gui.help import about_markdown, action_shortcuts, shortcuts_markdown
 from curator.gui.models import PhotoFilterProxy, PhotoItem, PhotoListModel, Roles, SortKey
@@ -94,30 +94,6 @@ def openable_kinds() -> str:
     names = {".jpg": "JPEG", ".png": "PNG", ".webp": "WebP", ".tif": "TIFF", ".bmp": "BMP",
              ".heic": "HEIC/HEIF"}
     return ", ".join(v for k, v in names.items() if k in PHOTO_EXTENSIONS)
-
-
-class _ExportWorker(QObject):
-    progress = Signal(int, int)
-    done = Signal(object)  # export.ExportReport (a list of picks + failures)
-    failed = Signal(str)
-    #: The folder being shown (set from the GUI thread before each export): never export into it.
-    scanned_root: Path | None = None
-
-    @Slot(list, object, int, object, object)
-    def run(self, ranked: list[PhotoScore], dest: Path, top: int, min_score: float | None,
-            opts: ExportOptions) -> None:
-        from curator.export import ExportError, export_top
-
-        try:
-            report = export_top(ranked, Path(dest), top, min_score, self.progress.emit,
-                                scanned_root=self.scanned_root, rank_prefix=opts.rank_prefix,
-                                raw_of=opts.raw_of, sidecars=opts.sidecars)
-            self.done.emit(report)
-        except ExportError as exc:  # a destination fault: one line, no traceback
-            self.failed.emit(str(exc))
-        except Exception as exc:
-            log.exception("export failed")
-            self.failed.emit(str(exc))
 
 
 class MainWindow(QMainWindow):
@@ -192,7 +168,7 @@ class MainWindow(QMainWindow):
         self._thread.start()
         self.preload_model.emit(str(self.model_path))  # torch + model load while idle
         self._export_thread = QThread(self)
-        self.exporter = _ExportWorker()
+        self.exporter = ExportWorker()
         self.exporter.moveToThread(self._export_thread)
         self.start_export.connect(self.exporter.run)
         # Receivers are this window's slots (GUI thread): queued, never run in the worker.
@@ -692,11 +668,11 @@ class MainWindow(QMainWindow):
         # Selected photos go as chosen, stacked or not; otherwise the best of each stack.
         source = [s for s in all_ranked if s.path in chosen] if c.selected_only else ranked
         self.run_export(source, c.dest, c.top, c.min_score, rank_prefix=c.rank_prefix,
-                        with_raw=c.with_raw, sidecars=c.sidecars)
+                        with_raw=c.with_raw, sidecars=c.sidecars, embed=c.embed)
 
     def run_export(self, ranked: list[PhotoScore], dest: Path, top: int,
                    min_score: float | None, rank_prefix: bool = False,
-                   with_raw: bool = False, sidecars: bool = False) -> None:
+                   with_raw: bool = False, sidecars: bool = False, embed: bool = False) -> None:
         """Copy the top photos in the export thread; its signals land on this window's slots."""
         if self._export_progress is not None:
             QMessageBox.information(self, "Curator", "An export is already running.")
@@ -715,7 +691,8 @@ class MainWindow(QMainWindow):
             ranked = [s for s in ranked if passes(score_percent(s), min_score)]
         self.exporter.scanned_root = self.folder
         self.start_export.emit(ranked, Path(dest), top, None, ExportOptions(
-            rank_prefix, self.model.raw_of() if with_raw else None, sidecars))
+            rank_prefix, self.model.raw_of() if with_raw else None, sidecars,
+            self.culling.embedded(ranked) if embed else None))
 
     def _close_export_progress(self) -> None:
         if self._export_progress is not None:
