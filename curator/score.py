@@ -272,6 +272,9 @@ class Scorer:
         embeds = (self.cache.get_embeddings(list(hits), self.digest)
                   if self.cache and hits else {})
         todo: list[Path] = []
+        # Reasons are given again under the thresholds in use now: the cache keeps the ones of
+        # the strictness the photo was first scored at (the default's too, not only another's).
+        thresholds = self.thresholds() if hits else {}
         for p, key in keys.items():
             hit = hits.get(key)
             emb = embeds.get(key)
@@ -280,8 +283,8 @@ class Scorer:
                 continue
             tick()
             r = _from_cache(p, hit, emb)
-            if self.measure_thresholds is not None and isinstance(r, PhotoScore):
-                r = r.with_thresholds(self.measure_thresholds)  # another strictness, no decode
+            if isinstance(r, PhotoScore):
+                r = r.with_thresholds(thresholds)  # no decode
             yield r
         if todo:
             for result in self._score_uncached(todo, keys, cancelled):

@@ -135,6 +135,38 @@ def test_blur_strictness_moves_only_the_blur_reason(
 
 
 @pytest.mark.slow
+def test_exposure_strictness_moves_only_dark_and_overexposed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, cache_dir: Path
+) -> None:
+    from PIL import ImageEnhance
+
+    root = tmp_path / "dim"
+    root.mkdir()
+    # Dimmed dishes: crispy-carrots' 99th-percentile brightness (~137) is dark at every level,
+    # nachos' and green-spaghetti's (~159) only from the default threshold on (lenient 155,
+    # default 164); pizza and red-berry-tart are left as shot.
+    for name, k in (("crispy-carrots", 0.6), ("nachos", 0.7), ("green-spaghetti", 0.64),
+                    ("pizza", 1.0), ("red-berry-tart", 1.0)):
+        im = Image.open(SAMPLES / f"{name}.jpg").convert("RGB")
+        im.thumbnail((1200, 1200))
+        ImageEnhance.Brightness(im).enhance(k).save(root / f"{name}.jpg", quality=92)
+    runs = {level: score(capsys, root, cache_dir, "--exposure-strictness", level)
+            for level in ("lenient", "default", "strict")}
+
+    def flagged(doc: dict[str, Any]) -> set[str]:
+        return {Path(p["path"]).stem for p in doc["photos"]
+                if {"dark", "overexposed"} & set(p["reasons"])}
+    assert flagged(runs["lenient"]) == {"crispy-carrots"}
+    assert flagged(runs["default"]) == {"crispy-carrots", "nachos", "green-spaghetti"}
+    assert flagged(runs["default"]) <= flagged(runs["strict"])
+    others = {level: {Path(p["path"]).stem: [r for r in p["reasons"]
+                                              if r not in ("dark", "overexposed")]
+                      for p in doc["photos"]} for level, doc in runs.items()}
+    assert others["lenient"] == others["default"] == others["strict"]
+    assert scores(runs["lenient"]) == scores(runs["strict"])
+
+
+@pytest.mark.slow
 def test_keep_n_per_group_and_the_near_copies_left_out_are_named(
     capsys: pytest.CaptureFixture[str], stacks: Path, cache_dir: Path, tmp_path: Path
 ) -> None:
@@ -195,8 +227,11 @@ def test_colour_labels_are_written_as_mapped_and_a_persons_label_is_kept(
         if stem != "nachos":
             tags = exif_read(root / f"{stem}.jpg.xmp")
             assert tags.get("XMP-xmp:Label") == ("Red" if v <= 90 else None), stem
+    ratings = {stem: exif_read(root / f"{stem}.jpg.xmp")["XMP-xmp:Rating"] for stem in got}
     score(capsys, root, cache_dir, "--xmp", "--labels", "none", "--no-stars")
     assert exif_read(side)["XMP-xmp:Label"] == "Purple"
+    assert {stem: exif_read(root / f"{stem}.jpg.xmp")["XMP-xmp:Rating"] for stem in got} == \
+        ratings, "--no-stars changes no rating"
 
 
 @pytest.mark.slow
