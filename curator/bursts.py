@@ -16,11 +16,10 @@ group of two or more photos (``curator.groups``):
    not compared: they keep the model's order and get no verdict.
 3. **Relative sharpness.** ``detail`` = mean squared Laplacian of the full-resolution crop's
    luma (after a 0.7 px Gaussian, so JPEG and sensor noise do not pass for detail) over the
-   crop's luma variance (SciPy ``ndimage``; the variance cancels an exposure change, so a
-   brighter take does not read as sharper).  The classic
-   variance-of-Laplacian focus measure (Pech-Pacheco et al., ICPR 2000), here only ever
-   compared between frames of one scene.  SciPy is already a dependency; OpenCV's
-   ``cv2.Laplacian`` computes the same 3x3 operator and would add ~60 MB for it.
+   crop's luma variance (SciPy ``ndimage``'s filters, run by OpenCV: ``curator.filters``;
+   the variance cancels an exposure change, so a brighter take does not read as sharper).
+   The classic variance-of-Laplacian focus measure (Pech-Pacheco et al., ICPR 2000), here
+   only ever compared between frames of one scene.
 4. **Order.** Frames with at least ``tie`` of the sharpest frame's detail count as equally
    sharp; among them a frame with clearly worse exposure (``clip_margin`` more of the frame
    blown to white, or ``crush_margin`` more crushed to black, than the best-exposed sibling)
@@ -45,7 +44,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-from scipy import ndimage
+
+from curator import filters
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,8 @@ def detail(y: np.ndarray) -> float:
     var = float(np.var(y))
     if var < 1e-3 or min(y.shape) < 8:
         return 0.0
-    smooth = ndimage.gaussian_filter(y.astype(np.float32), NOISE_SIGMA)
-    lap = ndimage.laplace(smooth, mode="reflect")[2:-2, 2:-2]
+    smooth = filters.gaussian(y, NOISE_SIGMA)
+    lap = filters.laplace(smooth)[2:-2, 2:-2]
     return float(np.mean(lap.astype(np.float64) ** 2) / var)
 
 
@@ -140,7 +140,7 @@ def subject_window(y: np.ndarray, side: int) -> tuple[int, int]:
     gradient energy (Gaussian gradient magnitude, sigma 1): where the in-focus subject is."""
     h, w = y.shape
     side = min(side, h, w)
-    g = ndimage.gaussian_gradient_magnitude(y, 1.0) ** 2
+    g = filters.gradient_magnitude(y, 1.0) ** 2
     # Window sums from an integral image: every top-left corner at once.
     ii = np.pad(g.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = ii[side:, side:] - ii[:-side, side:] - ii[side:, :-side] + ii[:-side, :-side]
@@ -164,8 +164,8 @@ def phase_shift(ref: np.ndarray, other: np.ndarray) -> tuple[int, int]:
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     if a.shape != b.shape or a.size < 16:
         return 0.0
-    a = ndimage.gaussian_filter(a, 1.5)
-    b = ndimage.gaussian_filter(b, 1.5)
+    a = filters.gaussian(a, 1.5)
+    b = filters.gaussian(b, 1.5)
     a, b = a - a.mean(), b - b.mean()
     den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
     return float((a * b).sum() / den) if den > 1e-6 else 0.0

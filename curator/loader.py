@@ -40,7 +40,7 @@ from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageErro
 
 from curator import raw
 from curator.capture import exif_seconds
-from curator.measures import measure
+from curator.measures import measure, measures_image
 from curator.names import path_text
 from curator.preprocess import Preprocess
 
@@ -252,12 +252,36 @@ def _draft_request(size: tuple[int, int], short_side: int) -> tuple[int, int]:
     return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
 
 
+#: Reductions of this factor or more first box-shrink by a whole factor (Pillow's
+#: ``reducing_gap``): quality stays close to a full antialiased resize at a fraction of the
+#: cost.
+_REDUCING_GAP = 3.0
+
+
 def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
     if im.size == size:
         return im
-    # reducing_gap gives a cheap box pre-shrink for big reductions; quality stays close to a
-    # full antialiased resize at a fraction of the cost.
-    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=_REDUCING_GAP)
+
+
+def _work_geometry(im: Image.Image, pre: Preprocess, crop_box: tuple[int, int] | None
+                   ) -> tuple[tuple[float, float, float, float], tuple[int, int], int, int]:
+    """(the part of ``im`` the working image shows, its size, the crop's left and top)."""
+    v = pre.view_size
+    w, h = im.size
+    short = max(v, pre.local_short_side)
+    s = short / min(w, h)
+    # The part of the photo that is kept: all of it unless its aspect exceeds the bound.
+    keep_w = min(float(w), min(w, h) * MAX_WORK_ASPECT)
+    keep_h = min(float(h), min(w, h) * MAX_WORK_ASPECT)
+    box = ((w - keep_w) / 2, (h - keep_h) / 2, (w + keep_w) / 2, (h + keep_h) / 2)
+    work_size = (max(v, round(keep_w * s)), max(v, round(keep_h * s)))
+    if crop_box is None:
+        left, top = (work_size[0] - v) // 2, (work_size[1] - v) // 2
+    else:
+        left = min(max(0, crop_box[0]), work_size[0] - v)
+        top = min(max(0, crop_box[1]), work_size[1] - v)
+    return box, work_size, left, top
 
 
 def views_from_image(
@@ -274,25 +298,37 @@ def views_from_image(
     """
     v = pre.view_size
     global_view = np.asarray(_resize(im, (v, v)))
-    w, h = im.size
-    short = max(v, pre.local_short_side)
-    s = short / min(w, h)
-    # The part of the photo that is kept: all of it unless its aspect exceeds the bound.
-    keep_w = min(float(w), min(w, h) * MAX_WORK_ASPECT)
-    keep_h = min(float(h), min(w, h) * MAX_WORK_ASPECT)
-    box = ((w - keep_w) / 2, (h - keep_h) / 2, (w + keep_w) / 2, (h + keep_h) / 2)
-    work_size = (max(v, round(keep_w * s)), max(v, round(keep_h * s)))
-    if keep_w < w or keep_h < h:
+    box, work_size, left, top = _work_geometry(im, pre, crop_box)
+    if box != (0.0, 0.0, float(im.width), float(im.height)):
         work = im.resize(work_size, Image.Resampling.BILINEAR, box=box)
     else:
         work = _resize(im, work_size)
-    if crop_box is None:
-        left, top = (work_size[0] - v) // 2, (work_size[1] - v) // 2
-    else:
-        left = min(max(0, crop_box[0]), work_size[0] - v)
-        top = min(max(0, crop_box[1]), work_size[1] - v)
     local_view = np.asarray(work.crop((left, top, left + v, top + v)))
     return global_view, local_view, work
+
+
+def model_views(im: Image.Image, pre: Preprocess) -> tuple[np.ndarray, np.ndarray]:
+    """``views_from_image``'s (global view, local view) without its working image.
+
+    Where Pillow resizes without a box pre-shrink (the photo under 6x the working size: every
+    JPEG draft), only the local view's part of the photo is resized: Pillow places each output
+    pixel's filter by the box's own scale, which is the working image's, so the view is that
+    image's crop within one level (Pillow rounds its filter weights once more; ``tests/
+    test_loader.py`` compares them on real photos), at a quarter of the cost for a 12 MP
+    photo's draft.  Elsewhere the working image is made and cropped as before.
+    """
+    v = pre.view_size
+    box, work_size, left, top = _work_geometry(im, pre, None)
+    sx, sy = (box[2] - box[0]) / work_size[0], (box[3] - box[1]) / work_size[1]
+    strip = box != (0.0, 0.0, float(im.width), float(im.height))
+    # Pillow box-shrinks first only by a whole factor of 2 or more: int(scale / gap) >= 2.
+    if not strip and max(int(sx / _REDUCING_GAP), int(sy / _REDUCING_GAP)) >= 2:
+        g, loc, _ = views_from_image(im, pre)
+        return g, loc
+    part = (box[0] + left * sx, box[1] + top * sy,
+            box[0] + (left + v) * sx, box[1] + (top + v) * sy)
+    local_view = np.asarray(im.resize((v, v), Image.Resampling.BILINEAR, box=part))
+    return np.asarray(_resize(im, (v, v))), local_view
 
 
 class TooLarge(ValueError):
@@ -466,20 +502,30 @@ def load_photo(
         with ExitStack() as gate:  # a big photo holds the one-big-decode lock until done
             d = decode(path, need, gate)
             im, (ow, oh) = d.image, d.size
-            global_view, local_view, work = views_from_image(im, pre)
+            global_view, local_view = model_views(im, pre)
+            small = measures_image(im)
             thumb = None
             if thumb_size:
-                # The working image unless it had to keep only the centre of a strip.
-                whole = abs(work.width * im.height - work.height * im.width) <= max(work.size)
-                thumb = (work if whole else im).copy()
-                thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.BILINEAR)
-            measures = measure(im, d.native, d.quantization)
+                # The measures' small image when it is the thumbnail's size (the window's
+                # default), else one more resize of the decoded image.
+                thumb = small if max(small.size) == thumb_size else thumbnail_of(im, thumb_size)
+            measures = measure(im, d.native, d.quantization, small)
         return LoadedPhoto(path, ow, oh, global_view, local_view, thumb, measures, d.captured)
     except Exception as exc:  # every failure becomes a per-file error, by design
         reason = describe_error(path, exc)
         log.debug("cannot load %s: %s", path, reason, exc_info=True)
         transient = isinstance(exc, PermissionError | FileNotFoundError | MemoryError)
         return LoadError(path, reason, permanent=not transient)
+
+
+def thumbnail_of(im: Image.Image, size: int) -> Image.Image:
+    """``im`` resized to fit ``size`` px square (aspect kept, never enlarged), as Pillow's
+    ``thumbnail`` does (bilinear after a box pre-shrink), as a new image."""
+    if max(im.size) <= size:
+        return im.copy()
+    k = size / max(im.size)
+    target = (max(1, round(im.width * k)), max(1, round(im.height * k)))
+    return im.resize(target, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def load_thumbnail(path: Path, size: int) -> Image.Image | LoadError:

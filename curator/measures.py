@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+
+from curator import filters
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def tilt_lines(y: np.ndarray) -> float:
     edge has no perpendicular partner.
 
     ``y``: luma, HxW (a few hundred px).  The strongest 8 % of edge pixels (Sobel gradients of
-    the luma smoothed with a 1-px Gaussian, SciPy ``ndimage``) vote; for each line angle in
+    the luma smoothed with a 1-px Gaussian; ``curator.filters``) vote; for each line angle in
     0.5-degree steps, only pixels whose gradient is within 2 degrees of that line's normal
     vote, into 2-px distance bins; a line's support is its bin's count; the pair's support is
     the weaker line's.  Only angles where the support peaks (within 2.5 degrees) count, so a
@@ -144,9 +145,9 @@ def tilt_lines(y: np.ndarray) -> float:
     """
     if min(y.shape) < 16:
         return 0.0
-    smooth = ndimage.gaussian_filter(y, 1.0)  # Sobel after a little smoothing: the direction
-    gx = ndimage.sobel(smooth, 1)[2:-2, 2:-2]  # of a jagged 1-px edge within ~1.5 degrees
-    gy = ndimage.sobel(smooth, 0)[2:-2, 2:-2]
+    smooth = filters.gaussian(y, 1.0)  # Sobel after a little smoothing: the direction
+    gx = filters.sobel(smooth, 1)[2:-2, 2:-2]  # of a jagged 1-px edge within ~1.5 degrees
+    gy = filters.sobel(smooth, 0)[2:-2, 2:-2]
     mag = np.hypot(gx, gy)
     keep = mag > max(float(np.quantile(mag, 0.92)), 32.0)
     if keep.sum() < 50:
@@ -173,9 +174,10 @@ def tilt_lines(y: np.ndarray) -> float:
         which = np.repeat(np.arange(len(angles)), counts)
         pix = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         pix += np.repeat(lo[angles], counts)
-        t = np.radians(thetas[angles])[which]
+        t = np.radians(thetas[angles])  # cos and sin per angle, then per vote
         nbins = int((sum(y.shape) + diag) / 2.0) + 2  # rho + diag never reaches its end
-        rho = ((cols[pix] * np.cos(t) + rows[pix] * np.sin(t) + diag) / 2.0).astype(np.int64)
+        rho = ((cols[pix] * np.cos(t)[which] + rows[pix] * np.sin(t)[which] + diag) / 2.0
+               ).astype(np.int64)
         votes = np.bincount(which * nbins + rho, minlength=len(angles) * nbins)
         support[angles] = votes.reshape(len(angles), nbins).max(axis=1)
     # A rotated camera turns level and plumb lines alike: a line and its perpendicular
@@ -189,12 +191,13 @@ def tilt_lines(y: np.ndarray) -> float:
 
 def fine_ratio(y: np.ndarray) -> float:
     """Mean squared 3x3 Laplacian of luma ``y`` (HxW) over that of ``y`` smoothed by a
-    ``_FINE_SIGMA`` px Gaussian (SciPy ``ndimage``): the finest octave's share of the detail,
-    unchanged by a gain of the luma.  ``nan`` for a flat or tiny image."""
+    ``_FINE_SIGMA`` px Gaussian (SciPy ``ndimage``'s filters, ``curator.filters``): the finest
+    octave's share of the detail, unchanged by a gain of the luma.  ``nan`` for a flat or tiny
+    image."""
     if min(y.shape) < 16:
         return math.nan
-    fine = ndimage.laplace(y)[2:-2, 2:-2]
-    coarse = ndimage.laplace(ndimage.gaussian_filter(y, _FINE_SIGMA))[2:-2, 2:-2]
+    fine = filters.laplace(y)[2:-2, 2:-2]
+    coarse = filters.laplace(filters.gaussian(y, _FINE_SIGMA))[2:-2, 2:-2]
     den = float(np.mean(coarse.astype(np.float64) ** 2))
     return float(np.mean(fine.astype(np.float64) ** 2)) / den if den > 1e-6 else math.nan
 
@@ -205,7 +208,7 @@ def detail_window(ys: np.ndarray, scale: float, side: int) -> tuple[int, int, in
     is largest (Gaussian gradient magnitude, sigma 1; window sums from an integral image)."""
     h, w = ys.shape
     s = max(2, min(h, w, round(side * scale)))
-    g = ndimage.gaussian_gradient_magnitude(ys, 1.0) ** 2
+    g = filters.gradient_magnitude(ys, 1.0) ** 2
     ii = np.pad(g.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = ii[s:, s:] - ii[:-s, s:] - ii[s:, :-s] + ii[:-s, :-s]
     r, c = np.unravel_index(int(np.argmax(sums)), sums.shape)
@@ -213,19 +216,27 @@ def detail_window(ys: np.ndarray, scale: float, side: int) -> tuple[int, int, in
     return left, top, left + side, top + side
 
 
-def measure(im: Image.Image, native: bool, quantization: dict[int, Any] | None = None
-            ) -> dict[str, float]:
+def measures_image(im: Image.Image) -> Image.Image:
+    """The small image exposure, tilt and the detail window are read from: ``im`` scaled to
+    ``_SMALL`` px on its long side (bilinear after a box pre-shrink), or ``im`` itself when it
+    is no larger."""
+    if max(im.size) <= _SMALL:
+        return im
+    k = _SMALL / max(im.size)
+    return im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))),
+                     Image.Resampling.BILINEAR, reducing_gap=3.0)
+
+
+def measure(im: Image.Image, native: bool, quantization: dict[int, Any] | None = None,
+            small: Image.Image | None = None) -> dict[str, float]:
     """All classic measures of one decoded RGB photo (``NAMES`` keys; see the module doc).
 
     ``native``: ``im`` is at the file's own resolution (no JPEG draft reduction), so JPEG
     blocks sit on an 8-pixel grid.  ``quantization``: the JPEG file's tables, if any (then
-    ``jpeg_quality`` is read from them and ``blockiness`` is not measured).
+    ``jpeg_quality`` is read from them and ``blockiness`` is not measured).  ``small``:
+    ``measures_image(im)`` when the caller has made it already.
     """
-    small = im
-    if max(im.size) > _SMALL:
-        k = _SMALL / max(im.size)
-        small = im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))),
-                          Image.Resampling.BILINEAR, reducing_gap=3.0)
+    small = measures_image(im) if small is None else small
     ys = luma(small)
     out = {
         "bright_p99": float(np.percentile(ys, 99)),

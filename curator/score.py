@@ -157,6 +157,8 @@ class Scorer:
         self._model: Any = None
         self._model_file: ModelFile | None = None
         self._device: Any = None
+        #: The backbone in ONNX Runtime (``curator.onnx_backbone``) when the CPU runs float32.
+        self._onnx: Any = None
 
     # -- model ---------------------------------------------------------------------------------
     @property
@@ -179,13 +181,27 @@ class Scorer:
                 self._device = torch.device(self.device_name)
             self._model = self.model_file.build().to(self._device)
             self._model.cpu_bf16 = precision.resolve(self.precision, self._device.type)
+            if self._device.type == "cpu" and not self._model.cpu_bf16:
+                from curator import onnx_backbone
+
+                self._onnx = onnx_backbone.load(self._model, self.model_file.backbone,
+                                                self._infer_threads() or 1)
             log.info(
                 "loaded %s (%s) on %s%s in %.2fs",
                 self.model_path.name, self.model_file.backbone, self._device,
-                " (bfloat16 backbone)" if self._model.cpu_bf16 else "",
-                time.perf_counter() - t0,
+                f" (backbone: {self.runtime})", time.perf_counter() - t0,
             )
         return self._model
+
+    @property
+    def runtime(self) -> str | None:
+        """What runs the backbone: ``"onnxruntime float32"``, ``"torch bfloat16"`` or
+        ``"torch float32"``; None before the model loaded."""
+        if self._model is None:
+            return None
+        if self._onnx is not None:
+            return "onnxruntime float32"
+        return f"torch {'bfloat16' if getattr(self._model, 'cpu_bf16', False) else 'float32'}"
 
     @property
     def precision_used(self) -> str | None:
@@ -216,10 +232,15 @@ class Scorer:
 
         model = self._ensure_model()
         mf = self.model_file
-        g = torch.from_numpy(np.stack([p.global_view for p in photos])).to(self._device)
-        loc = torch.from_numpy(np.stack([p.local_view for p in photos])).to(self._device)
+        views = np.stack([p.global_view for p in photos] + [p.local_view for p in photos])
         with torch.inference_mode(), _threads(self._infer_threads()):
-            feats = model.features(g, loc)  # one backbone pass: votes, score, reasons, groups
+            # One backbone pass: votes, score, reasons, groups.
+            if self._onnx is not None:
+                f = torch.from_numpy(self._onnx.embed(views))
+                feats = torch.cat([f[:len(photos)], f[len(photos):]], dim=1)
+            else:
+                v = torch.from_numpy(views).to(self._device)
+                feats = model.features(v[:len(photos)], v[len(photos):])
             logits = model.head(feats).float()
             probs = model.head.vote_logits(logits).softmax(-1)
             mean, sd = distribution_stats(probs)

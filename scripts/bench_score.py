@@ -1,11 +1,19 @@
 """Benchmark scoring speed and memory on camera-size JPEGs made from real food photos.
 
 Prints photos/s cold (empty cache) and warm (re-scan, all cached), peak RSS, and the same cold
-figure for the seed's VGG-16 double column measured in the same run.  Figures, not pass/fail:
+figure for the seed's VGG-16 double column measured in the same run.  Beside the cold figure,
+the **ceiling** measured in the same run: decode + views + backbone of one photo, one after
+another on one core (wall time, a dozen photos of the folder, just before and just after the
+cold run), times the usable cores; and their ratio.  What the ceiling leaves out (the classic
+measures, hand-offs between threads, cores the pipeline leaves idle or other programs take) is
+what the ratio shows; the CPU time the cold run took per photo and the cores it had on average
+are printed too, with the load average.  Figures, not pass/fail:
 
-    python scripts/bench_score.py                 # 48 photos, 12 MP
+    python scripts/bench_score.py                 # 48 photos, 12 MP, one run
+    python scripts/bench_score.py --runs 3        # three runs, then medians and ranges
     python scripts/bench_score.py --rss 10000     # also: peak RSS scoring 10,000 photos
     python scripts/bench_score.py --precision fp32  # the backbone in float32 everywhere
+    CURATOR_BACKBONE_RUNTIME=torch python scripts/bench_score.py  # float32 in torch, not ORT
 """
 
 from __future__ import annotations
@@ -14,10 +22,12 @@ import argparse
 import logging
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +127,95 @@ def timed_scan(scorer: Scorer, paths: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - t0, n
 
 
+def process_cpu_s() -> float:
+    """CPU seconds this process has used (user + system, all threads)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """Seconds per photo of each stage, one photo after another on one core (wall time), and
+    the CPU time of decode + views + backbone (the thread's own: what other programs on the
+    machine take from the wall time is not in it)."""
+
+    decode: float
+    views: float
+    backbone: float
+    measures: float
+    cores: int
+    cpu: float
+
+    @property
+    def per_photo(self) -> float:
+        """decode + views + backbone: what every photo needs at the least."""
+        return self.decode + self.views + self.backbone
+
+    @property
+    def photos_s(self) -> float:
+        return self.cores / self.per_photo
+
+
+def measure_ceiling(scorer: Scorer, paths: list[Path], batch: int = 4) -> Ceiling:
+    """Decode, views and backbone of ``paths``, one at a time, on one core: the backbone on
+    batches of ``batch`` photos (both views), as the pipeline runs it, with one thread."""
+    import numpy as np
+    import torch
+
+    from curator.loader import decode, model_views
+    from curator.measures import measure, measures_image
+    from curator.parallel import usable_cores
+    from curator.score import _threads
+
+    model = scorer._ensure_model()
+    pre = scorer.model_file.preprocess
+    need = max(pre.local_short_side, pre.view_size)
+    t_dec = t_view = t_meas = t_bb = cpu = 0.0
+    views: list[tuple[Any, Any]] = []
+    for i, p in enumerate([paths[0], *paths]):  # the first one again: a warm-up
+        c0, t0 = time.thread_time(), time.perf_counter()
+        d = decode(p, need)
+        t1 = time.perf_counter()
+        g, loc = model_views(d.image, pre)
+        c2, t2 = time.thread_time(), time.perf_counter()
+        measure(d.image, d.native, d.quantization, measures_image(d.image))
+        t3 = time.perf_counter()
+        if i:
+            t_dec, t_view, t_meas = t_dec + t1 - t0, t_view + t2 - t1, t_meas + t3 - t2
+            cpu += c2 - c0
+            views.append((g, loc))
+    with torch.inference_mode(), _threads(1):
+        for warm in (True, False):
+            c0, t0 = time.thread_time(), time.perf_counter()
+            for k in range(0, len(views), batch):
+                chunk = views[k:k + batch]
+                v = np.stack([g for g, _ in chunk] + [loc for _, loc in chunk])
+                if scorer._onnx is not None:
+                    scorer._onnx.embed(v)
+                else:
+                    model.embed(torch.from_numpy(v))
+                if warm:
+                    break
+            if not warm:
+                t_bb = time.perf_counter() - t0
+                cpu += time.thread_time() - c0
+    n = len(paths)
+    return Ceiling(t_dec / n, t_view / n, t_bb / n, t_meas / n, usable_cores(), cpu / n)
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """``median (min-max, n runs)``, or the one value."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return (f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-"
+            f"{fmt.format(max(values))}, {len(values)} runs)")
+
+
+def load_text() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
 def timed_groups(scorer: Scorer, paths: list[Path]) -> None:
     """Grouping the scored folder, with each group's frames compared at full resolution
     (``curator.bursts``; the folder's repeats of a source photo, cropped elsewhere, group)."""
@@ -158,6 +257,10 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=48, help="12 MP photos for the cold run")
     ap.add_argument("--vgg-count", type=int, default=12, help="photos for the VGG-16 run")
     ap.add_argument("--work", type=Path, default=REPO / "bench-out")
+    ap.add_argument("--runs", type=int, default=1, help="cold runs (each with its ceiling "
+                    "and VGG-16 run); more than one prints medians and ranges")
+    ap.add_argument("--ceiling-count", type=int, default=12,
+                    help="photos the ceiling is measured on")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--workers", type=int)
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
@@ -172,22 +275,71 @@ def main() -> None:
     import torch
 
     print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads")
+          f"{torch.get_num_threads()} threads; {load_text()}")
     paths = build_folder(args.work / f"12mp-{args.count}", args.count)
     print(f"folder: {len(paths)} JPEGs of {SIZE[0]}x{SIZE[1]} from {HIRES}")
+    colds: list[float] = []
+    ceilings: list[float] = []
+    ratios: list[float] = []
+    speedups: list[float] = []
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        cache = ScoreCache(tmp / "cache.sqlite3")
-        scorer = Scorer(cache=cache, batch_size=args.batch_size, workers=args.workers,
-                        precision=args.precision)
-        t0 = time.perf_counter()
-        scorer._ensure_model()
-        load_s = time.perf_counter() - t0
-        cold_s, n = timed_scan(scorer, paths)
-        print(f"cold   : {n / cold_s:6.1f} photos/s  ({n} photos in {cold_s:.2f} s; model load "
-              f"{load_s:.2f} s not included; {scorer.workers} decode threads, "
-              f"{scorer._infer_threads()} torch thread(s), batch {scorer.batch_size}, backbone "
-              f"{'bfloat16' if scorer._model.cpu_bf16 else 'float32'})")
+        vgg_path, pretrained = vgg_model_file(tmp)
+        note = "ImageNet weights" if pretrained else "RANDOM weights (timing only; ImageNet " \
+            "weights not in the torch cache)"
+        for run in range(args.runs):
+            cache = ScoreCache(tmp / f"cache-{run}.sqlite3")
+            scorer = Scorer(cache=cache, batch_size=args.batch_size, workers=args.workers,
+                            precision=args.precision)
+            t0 = time.perf_counter()
+            scorer._ensure_model()
+            load_s = time.perf_counter() - t0
+            sample = paths[: args.ceiling_count]
+            before = measure_ceiling(scorer, sample)
+            cpu0 = process_cpu_s()
+            cold_s, n = timed_scan(scorer, paths)
+            cpu_s = process_cpu_s() - cpu0
+            after = measure_ceiling(scorer, sample)
+            ceiling = (before.photos_s + after.photos_s) / 2
+            cold = n / cold_s
+            colds.append(cold)
+            ceilings.append(ceiling)
+            ratios.append(cold / ceiling)
+            print(f"run {run + 1}: {load_text()}")
+            print(f"  cold   : {cold:6.1f} photos/s  ({n} photos in {cold_s:.2f} s; model load "
+                  f"{load_s:.2f} s not included; {scorer.workers} decode threads, "
+                  f"{scorer._infer_threads()} inference thread(s), batch {scorer.batch_size}, "
+                  f"backbone {scorer.runtime})")
+            for name, c in (("before", before), ("after", after)):
+                print(f"  ceiling: {c.photos_s:6.1f} photos/s  ({name} the cold run: decode "
+                      f"{1000 * c.decode:.1f} + views {1000 * c.views:.1f} + backbone "
+                      f"{1000 * c.backbone:.1f} ms a photo on one core, x {c.cores} cores; "
+                      f"the classic measures {1000 * c.measures:.1f} ms more)")
+            stage_cpu = (before.cpu + after.cpu) / 2
+            print(f"  ratio  : {cold / ceiling:6.0%} of the ceiling  (CPU time: the cold run "
+                  f"used {1000 * cpu_s / n:.0f} ms a photo where decode + views + backbone "
+                  f"take {1000 * stage_cpu:.0f}, i.e. {stage_cpu / (cpu_s / n):.0%} of its "
+                  f"work; it had {cpu_s / cold_s:.2f} of {before.cores} cores on average)")
+            fastest = 0.0
+            for seed_like, how in ((True, "as the seed ran it: float32, all torch threads"),
+                                   (False, "in Curator's pipeline: same decode threads, "
+                                           "precision and torch threads")):
+                vgg = RandomVGGScorer(vgg_path, pretrained, seed_like,
+                                      batch_size=args.batch_size, workers=args.workers,
+                                      precision=args.precision)
+                vgg._ensure_model()
+                vgg_s, vn = timed_scan(vgg, paths[: args.vgg_count])
+                fastest = max(fastest, vn / vgg_s)
+                print(f"  VGG-16 : {vn / vgg_s:6.2f} photos/s  ({vn} photos in {vgg_s:.2f} s, "
+                      f"{how}; {note})")
+            speedups.append(cold / fastest)
+            print(f"  speed-up over the seed's VGG-16 DCNN (its faster run): "
+                  f"{cold / fastest:.1f}x")
+        if args.runs > 1:
+            print(f"summary over {args.runs} runs (median (min-max)):")
+            print(f"  cold {spread(colds)} photos/s; ceiling {spread(ceilings)} photos/s; "
+                  f"ratio {spread([100 * r for r in ratios], '{:.0f}')} %; "
+                  f"VGG-16 speed-up {spread(speedups)}x")
         reps, warm_total = 20, 0.0
         for _ in range(reps):
             fresh = Scorer(cache=cache)  # a new process's view: digest + scan + cache lookup
@@ -199,22 +351,7 @@ def main() -> None:
         print(f"warm   : {n * reps / warm_total:6.0f} photos/s  (re-scan incl. folder walk, "
               f"stat, model digest and cache lookup; {reps} runs of {n})")
         timed_groups(scorer, paths)
-
-        vgg_path, pretrained = vgg_model_file(tmp)
-        note = "ImageNet weights" if pretrained else "RANDOM weights (timing only; ImageNet " \
-            "weights not in the torch cache)"
-        fastest = 0.0
-        for seed_like, how in ((True, "as the seed ran it: float32, all torch threads"),
-                               (False, "in Curator's pipeline: same precision and threads")):
-            vgg = RandomVGGScorer(vgg_path, pretrained, seed_like, batch_size=args.batch_size,
-                                  workers=args.workers, precision=args.precision)
-            vgg._ensure_model()
-            vgg_s, vn = timed_scan(vgg, paths[: args.vgg_count])
-            fastest = max(fastest, vn / vgg_s)
-            print(f"VGG-16 : {vn / vgg_s:6.2f} photos/s  ({vn} photos in {vgg_s:.2f} s, {how}; "
-                  f"{note})")
-        print(f"speed-up over the seed's VGG-16 DCNN (its faster run): "
-              f"{(n / cold_s) / fastest:.1f}x")
+    print(f"{load_text()} at the end")
     print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
     if args.rss:
         subprocess.run([sys.executable, __file__, "--rss-child", str(args.rss),

@@ -17,12 +17,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session")
+def _engine_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the exported ONNX Runtime backbone (``curator.onnx_backbone``) for the
+    whole session: it is exported once (~10 s), not once per test's fresh cache folder."""
+    return tmp_path_factory.mktemp("engine")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+    _engine_dir: Path,
 ) -> None:
     """Never touch the developer's real score cache from a test."""
     monkeypatch.setenv("CURATOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CURATOR_ENGINE_DIR", str(_engine_dir))
     monkeypatch.setenv("CURATOR_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("CURATOR_MODEL", raising=False)
 

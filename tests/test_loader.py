@@ -15,9 +15,12 @@ from curator.loader import (
     MAX_PIXELS,
     LoadedPhoto,
     LoadError,
+    decode,
     load_photo,
     load_thumbnail,
+    model_views,
     open_rgb,
+    views_from_image,
 )
 from curator.preprocess import Preprocess
 from tests.conftest import make_jpeg, photo_array
@@ -184,3 +187,28 @@ def test_thumbnail_only_load_is_oriented(tmp_path: Path) -> None:
     assert isinstance(thumb, Image.Image) and thumb.size == (64, 128)
     (tmp_path / "bad.jpg").write_bytes(b"nope")
     assert isinstance(load_thumbnail(tmp_path / "bad.jpg", 128), LoadError)
+
+
+def test_the_local_view_without_the_working_image_is_its_crop(tmp_path: Path) -> None:
+    """``model_views`` resizes only the crop's part of the photo: the same
+    global view, and a local view within one level of the working image's centre crop (Pillow
+    rounds its filter weights once more), on real photos of several shapes and a big PNG
+    (Pillow box-shrinks that one first: then the working image is made as before)."""
+    from curator.paths import SAMPLES_DIR
+
+    photos = sorted(SAMPLES_DIR.glob("*.jpg"))[:6]
+    big = tmp_path / "big.png"
+    Image.fromarray(photo_array(3200, 2400, seed=3)).save(big)
+    images = []
+    for p in [*photos, big]:
+        im = decode(p, 448).image
+        images += [im, im.rotate(90, expand=True), im.resize((im.width * 2, im.height // 2))]
+    for im in images:
+        g, loc, _ = views_from_image(im, PRE)
+        g2, loc2 = model_views(im, PRE)
+        assert np.array_equal(g, g2)
+        diff = np.abs(loc.astype(int) - loc2)
+        assert diff.max() <= 1 and (diff > 0).mean() < 0.005, (im.size, (diff > 0).mean())
+    huge = decode(big, 448).image.resize((6400, 4800))  # 6400 -> 597: box-shrunk first
+    g, loc, _ = views_from_image(huge, PRE)
+    assert np.array_equal(loc, model_views(huge, PRE)[1])  # then the working image is made

@@ -219,3 +219,27 @@ def test_scored_photos_say_compressed_and_tilted(tmp_path: Path) -> None:
     assert not missed, missed
     for orig in originals:
         assert not {"compressed", "tilted"} & set(results[orig].reasons), results[orig].reasons
+
+
+def test_opencv_filters_match_scipy_ndimage_on_real_photos() -> None:
+    """``curator.filters`` computes ndimage's filters (same kernels, same reflect border)."""
+    import numpy as np
+    from scipy import ndimage
+
+    from curator import filters
+
+    for path in PHOTOS[:4]:
+        y = luma(_sample(path.name))
+        for size in (y, y[:17, :300], y[:5, :5]):  # borders matter most on small images
+            pairs = [
+                (ndimage.gaussian_filter(size, 1.0), filters.gaussian(size, 1.0)),
+                (ndimage.gaussian_filter(size, 1.5), filters.gaussian(size, 1.5)),
+                (ndimage.sobel(size, 0), filters.sobel(size, 0)),
+                (ndimage.sobel(size, 1), filters.sobel(size, 1)),
+                (ndimage.laplace(size), filters.laplace(size)),
+                (ndimage.gaussian_gradient_magnitude(size, 1.0),
+                 filters.gradient_magnitude(size, 1.0)),
+            ]
+            for want, got in pairs:
+                assert got.shape == want.shape and got.dtype == np.float32
+                assert np.abs(want - got).max() <= 1e-5 * max(1.0, np.abs(want).max())

@@ -65,6 +65,9 @@ class PhotoDelegate(QStyledItemDelegate):
         self.busy = False
         #: Draws over the thumbnail (flags, stars, stacks: gui/culling.py), painter saved.
         self.overlay: Callable[[QPainter, QRect, PhotoItem], None] | None = None
+        #: Told of every item painted (``PhotoListModel.painted``: keeps its thumbnail, or
+        #: asks for one).
+        self.painted: Callable[[PhotoItem], None] | None = None
 
     def set_thumb_size(self, px: int) -> None:
         self.thumb = px
@@ -109,6 +112,8 @@ class PhotoDelegate(QStyledItemDelegate):
         p.fillRect(r, cols["background"])
         img_rect = QRect(r.left() + 6, r.top() + 6, r.width() - 12, r.height() - TEXT_H - 8)
         pix = it.thumbnail()
+        if self.painted is not None:
+            self.painted(it)
         shown = img_rect
         if pix is not None and not pix.isNull():
             dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0

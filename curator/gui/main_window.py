@@ -63,6 +63,7 @@ from curator.gui.retrain import RetrainDialog, model_card_markdown, models_dir, 
 from curator.gui.scoredisplay import configure_min_spin, format_score, min_from_spin, passes
 from curator.gui.settings import ViewState, load_view, path_setting, save_view, setting_path
 from curator.gui.skipped import SkippedButton
+from curator.gui.thumbs import ThumbnailController
 from curator.gui.worker import Generation, ScoreWorker
 from curator.names import display_text
 from curator.paths import BUNDLED_MODEL, SAMPLES_DIR, ModelFileError
@@ -104,7 +105,6 @@ class MainWindow(QMainWindow):
     start_job = Signal(int, object, object)  # generation, folder, model path
     preload_model = Signal(str)
     start_export = Signal(list, object, int, object, object)  # ranked, dest, …, ExportOptions
-    rethumb = Signal(int, list)
     #: GUI-thread notifications (tests and other widgets wait on these, never on a worker's).
     scoring_progressed = Signal(int, int)  # done, total
     noticed = Signal(str)  # a worker's notice, as shown in the status bar
@@ -164,7 +164,6 @@ class MainWindow(QMainWindow):
         self.worker.dates.connect(self._dates)
         self.worker.model_loading.connect(self._model_loads)
         self.worker.notice.connect(self._notice)
-        self.rethumb.connect(self.worker.rethumb)
         self._thread.start()
         self.preload_model.emit(str(self.model_path))  # torch + model load while idle
         self._export_thread = QThread(self)
@@ -194,6 +193,7 @@ class MainWindow(QMainWindow):
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(300)
         self._thumb_timer.timeout.connect(self._thumbs_for_size)
+        self.thumbs = ThumbnailController(self)  # cached, let-go and zoomed thumbnails
         self.culling = CullingController(self)  # keys, flags, stars, stacks, compare
         self.destinations = DestinationsController(self)  # ready for …, crops, export for
         self.preferences = PreferencesController(self)  # Cull ▸ Preferences (curator.prefs)
@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
         self.view.set_empty_text("")
         self.status_label.setText(f"Looking for photos in {display_text(self.folder)}…")
         self.worker.thumb_px = self._wanted_thumb_px()
-        self._thumb_made = self.worker.thumb_px
+        self._thumb_made = self.model.thumb_px = self.worker.thumb_px
         self.start_job.emit(self.current_gen, self.folder, self.model_path)
 
     def cancel(self) -> None:
@@ -458,13 +458,13 @@ class MainWindow(QMainWindow):
             self._rerank_timer.start()  # ranks and order: at most twice a second
 
     @Slot(int, list)
-    def _thumbnails(self, gen: int, thumbs: list[tuple[Path, Any]]) -> None:
+    def _thumbnails(self, gen: int, thumbs: list[tuple[Path, Any, int]]) -> None:
         if gen != self.current_gen:
             return
         if self.first_thumb_s is None and thumbs:
             self.first_thumb_s = time.perf_counter() - self.t_open
-        for path, image in thumbs:
-            self.model.set_thumbnail(path, image)
+        for path, image, px in thumbs:
+            self.model.set_thumbnail(path, image, px)
 
     @Slot(int, int, int, float)
     def _progress(self, gen: int, done: int, total: int, rate: float) -> None:
@@ -561,9 +561,7 @@ class MainWindow(QMainWindow):
         if px <= self._thumb_made:
             return
         self._thumb_made = self.worker.thumb_px = px
-        paths = [it.path for it in self.model.items() if it.error is None]
-        if paths:
-            self.rethumb.emit(self.current_gen, paths)
+        self.thumbs.remake(px)
 
     def _sort_changed(self, i: int) -> None:
         self.model.set_sort_key(SortKey(i), self.act_reverse.isChecked())
@@ -905,6 +903,7 @@ class MainWindow(QMainWindow):
         for thread in (self._thread, self._export_thread):
             thread.quit()
             thread.wait(10000)
+        self.thumbs.stop()
         super().closeEvent(event)
 
 

@@ -2,12 +2,16 @@
 
 Workers hand over ``QImage`` thumbnails and results in batches; the model turns them into
 ``QPixmap`` lazily on the GUI thread and coalesces ``dataChanged`` on a short timer, so a
-10,000-photo folder stays smooth.
+10,000-photo folder stays smooth.  It holds at most ``THUMB_CAP`` thumbnails (the least
+recently painted go first; a 20,000-photo folder's would take ~3 GB) and asks for the ones
+the grid paints without one (``thumbnails_wanted``), which the window's thumbnail thread
+reads from the photos (``gui/thumbs.py``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -24,6 +28,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QImage, QPixmap
 
@@ -35,6 +40,13 @@ from curator.reasons import REASONS
 log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
+
+#: Thumbnails held at 256 px (fewer at larger sizes, by area): ~300 kB each once painted
+#: (the pixmap and its copy at the cell's size), so ~360 MB at most.  A folder of up to this
+#: many photos keeps every thumbnail, as before.
+THUMB_CAP = 1200
+#: Paths asked for at once (the cells painted meanwhile, latest first).
+WANT_BATCH = 120
 
 
 class Roles(IntEnum):
@@ -89,6 +101,7 @@ class PhotoItem:
     image: QImage | None = None
     pixmap: QPixmap | None = None
     scaled: QPixmap | None = None  # the pixmap at the cell's size (delegate's cache)
+    thumb_px: int = 0  # the size (px) the thumbnail was made for, 0: none
     #: The person's flag and stars (from the sidecar when the folder opens; see gui/culling.py).
     verdict: Verdict = field(default_factory=Verdict)
     #: The photo's RAW (a RAW+JPEG pair, ``curator.scan.pair_raws``): verdicts go to both.
@@ -179,6 +192,10 @@ def reason_meaning(it: PhotoItem, key: str) -> str:
 class PhotoListModel(QAbstractListModel):
     """The photos of the open folder, in scan order; ranks follow the scores."""
 
+    #: Paths of scored photos the grid painted without a thumbnail of ``thumb_px`` (or a
+    #: smaller one), latest first: the window has them read (GUI thread signal).
+    thumbnails_wanted = Signal(list)
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._items: list[PhotoItem] = []
@@ -190,6 +207,16 @@ class PhotoListModel(QAbstractListModel):
         self._flush.timeout.connect(self._emit_changed)
         self._sort_key = SortKey.Score
         self._reverse = False  # best, A or newest first
+        #: Most thumbnails held at once (``THUMB_CAP``), and the size they are made at.
+        self.thumb_cap = THUMB_CAP
+        self.thumb_px = 0
+        self._held: OrderedDict[Path, None] = OrderedDict()  # least recently painted first
+        self._wanted: dict[Path, None] = {}
+        self._asked: set[Path] = set()
+        self._want_timer = QTimer(self)
+        self._want_timer.setInterval(30)
+        self._want_timer.setSingleShot(True)
+        self._want_timer.timeout.connect(self._ask)
 
     # -- Qt API ---------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -253,6 +280,12 @@ class PhotoListModel(QAbstractListModel):
         self._items = self._ordered(list(items))
         self._row = {it.path: i for i, it in enumerate(self._items)}
         self._dirty.clear()
+        self._held.clear()
+        self._wanted.clear()
+        self._asked.clear()
+        for it in self._items:
+            if it.image is not None or it.pixmap is not None:
+                self._held[it.path] = None
         self.endResetModel()
 
     def unpair(self, photo: Path, raw_item: PhotoItem) -> None:
@@ -338,13 +371,51 @@ class PhotoListModel(QAbstractListModel):
         if self._sort_key == SortKey.Date:
             self.resort()
 
-    def set_thumbnail(self, path: Path, image: QImage) -> None:
+    def set_thumbnail(self, path: Path, image: QImage, px: int = 0) -> None:
+        """``path``'s thumbnail, made for ``px`` (0: its own long side); past ``thumb_cap``
+        the least recently painted thumbnail is let go (asked for again when painted)."""
         row = self._row.get(path)
         if row is None:
             return
         it = self._items[row]
         it.image, it.pixmap, it.scaled = image, None, None
+        it.thumb_px = px or max(image.width(), image.height())
+        self._asked.discard(path)
+        self._held[path] = None
+        self._held.move_to_end(path)
+        while len(self._held) > max(1, self.thumb_cap):
+            old, _ = self._held.popitem(last=False)
+            r = self._row.get(old)
+            if r is not None:
+                gone = self._items[r]
+                gone.image = gone.pixmap = gone.scaled = None
+                gone.thumb_px = 0
         self._mark(row)
+
+    def painted(self, it: PhotoItem) -> None:
+        """The grid painted ``it`` (delegate hook): keep its thumbnail, or ask for one when
+        it is scored and has none, or one smaller than ``thumb_px``."""
+        if it.thumb_px and it.path in self._held:
+            self._held.move_to_end(it.path)
+            if it.thumb_px >= self.thumb_px:
+                return
+        if it.score is None or it.error is not None or it.path in self._asked:
+            return  # an unscored photo's thumbnail comes with its decode
+        self._wanted[it.path] = None
+        if not self._want_timer.isActive():
+            self._want_timer.start()
+
+    def _ask(self) -> None:
+        paths = list(reversed(self._wanted))[:WANT_BATCH]
+        self._wanted.clear()
+        paths = [p for p in paths if p in self._row]
+        if paths:
+            self._asked.update(paths)
+            self.thumbnails_wanted.emit(paths)
+
+    def held_thumbnails(self) -> int:
+        """How many thumbnails the model holds now (at most ``thumb_cap``)."""
+        return len(self._held)
 
     def rerank(self, reorder: bool = True) -> None:
         """Ranks 1..N by score (ties by path), then the row order: call it throttled.

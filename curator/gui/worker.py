@@ -24,15 +24,14 @@ from curator.capture import capture_time
 from curator.culling import score_percent
 from curator.groups import GroupConfig, group_photos
 from curator.gui.models import PhotoItem, StackInfo
-from curator.loader import LoadedPhoto, LoadError, load_thumbnail
+from curator.loader import LoadedPhoto
 from curator.names import display_text
 from curator.pairs import rescue_broken_pairs
-from curator.parallel import ordered_map
 from curator.paths import default_cache_dir, file_digest
 from curator.personal import PersonalModel
 from curator.prefs import Prefs, load_prefs
 from curator.scan import scan
-from curator.score import PhotoError, PhotoScore, Result, Scorer, default_workers, rank
+from curator.score import PhotoError, PhotoScore, Result, Scorer, rank
 from curator.sidecar_paths import SidecarNote
 from curator.verdicts import VerdictReader
 
@@ -73,7 +72,10 @@ class ScoreWorker(QObject):
     found = Signal(int, list)  # generation, [PhotoItem] placeholders
     skipped = Signal(int, list)  # generation, [scan.Skipped]: image files left out, with why
     results = Signal(int, list)  # generation, [(Path, score, sd, dist, (w, h), error)]
-    thumbnails = Signal(int, list)  # generation, [(Path, QImage)]
+    thumbnails = Signal(int, list)  # generation, [(Path, QImage, px)]
+    #: generation, [Path]: photos whose scores came from the cache (their thumbnails are read
+    #: by the window's thumbnail thread, ``gui/thumbs.py``)
+    cached = Signal(int, list)
     progress = Signal(int, int, int, float)  # generation, done, total, photos/s
     dates = Signal(int, list)  # generation, [(Path, capture timestamp, from EXIF)]
     model_loading = Signal(int)  # generation: the model is loading (first use, seconds)
@@ -152,7 +154,7 @@ class ScoreWorker(QObject):
         cache = open_cache(self.cache_dir or default_cache_dir(), notes=notes)
         for note in notes:
             self.notice.emit(gen, note)
-        thumbs: list[tuple[Path, QImage]] = []
+        thumbs: list[tuple[Path, QImage, int]] = []
         pending: list[tuple[Any, ...]] = []
         last_emit = [0.0]
         t0, done = time.perf_counter(), 0
@@ -171,9 +173,11 @@ class ScoreWorker(QObject):
                     self.results.emit(gen, list(pending))
                     pending.clear()
 
+        px = self.thumb_px
+
         def decoded(photo: LoadedPhoto) -> None:
             if photo.thumbnail is not None:
-                thumbs.append((photo.path, to_qimage(photo.thumbnail)))
+                thumbs.append((photo.path, to_qimage(photo.thumbnail), px))
                 flush()
 
         scorer = self.scorer_for(model_path, cache)
@@ -206,17 +210,17 @@ class ScoreWorker(QObject):
                         errors.append(r)
                         pending.append((r.path, None, None, (), None, r.reason, None, (), False))
                     if cached_paths and not (isinstance(r, PhotoScore) and r.cached):
-                        # The cached results have all arrived: show their scores now, then their
-                        # thumbnails, before the model starts on the rest.
+                        # The cached results have all arrived: show their scores now (their
+                        # thumbnails are read in the window's thumbnail thread).
                         flush(force=True)
-                        self._cached_thumbnails(gen, cached_paths, cancelled)
+                        self.cached.emit(gen, cached_paths)
                         cached_paths = []
                     flush()
                     if cancelled():
                         break
                 flush(force=True)
                 if cached_paths and not cancelled():
-                    self._cached_thumbnails(gen, cached_paths, cancelled)
+                    self.cached.emit(gen, cached_paths)
                     cached_paths = []
                 if cancelled():
                     break
@@ -271,12 +275,6 @@ class ScoreWorker(QObject):
         return prefs.measure_thresholds(base) if (prefs.blur, prefs.exposure) != (
             "default", "default") else base
 
-    @Slot(int, list)
-    def rethumb(self, gen: int, paths: list[Path]) -> None:
-        """Thumbnails again at ``thumb_px`` (the grid was zoomed past the size they were made)."""
-        if self.generation.current() == gen:
-            self._cached_thumbnails(gen, paths, lambda: self.generation.current() != gen)
-
     def _read_dates(self, gen: int, paths: list[Path], cancelled: Any) -> None:
         """Emit capture times in batches (runs in its own thread; the window's slot queues)."""
         batch: list[tuple[Path, float, bool]] = []
@@ -307,22 +305,6 @@ class ScoreWorker(QObject):
                         self.personal_path)
             return None, "it was learned with another version of the scoring model"
         return pm, None
-
-    def _cached_thumbnails(self, gen: int, paths: list[Path], cancelled: Any) -> None:
-        """Thumbnails for photos whose scores came from the cache (no model, draft decode)."""
-        batch: list[tuple[Path, QImage]] = []
-        last = time.perf_counter()
-        px = self.thumb_px
-        loads = ordered_map(lambda p: (p, load_thumbnail(p, px)), paths,
-                            default_workers(), 16, cancelled, "curator-thumb")
-        for p, im in loads:
-            if not isinstance(im, LoadError):
-                batch.append((p, to_qimage(im)))
-            if batch and (time.perf_counter() - last > 0.1 or len(batch) >= 64):
-                self.thumbnails.emit(gen, batch)
-                batch, last = [], time.perf_counter()
-        if batch:
-            self.thumbnails.emit(gen, batch)
 
 
 def _result_row(r: PhotoScore, personal: PersonalModel | None) -> tuple[Any, ...]:
