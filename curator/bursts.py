@@ -5,6 +5,19 @@ A burst of one dish gives near-identical frames, some a little soft.  Mild softn
 frames of the same scene can be compared directly, which is a far easier question.  For each
 group of two or more photos (``curator.groups``):
 
+0. **The same scene?** (``split_group``) The embedding that formed the group knows what is
+   in a photo, not where: two plates of tacos at two tables are as close to it as two takes
+   of one plate (``scripts/eval_groups.py``: at the 0.20 cut, 4 same-group pairs across
+   restaurants of ``yelp-food`` and 14 of other plates within one).  Every frame read below
+   also gives its ORB keypoints (OpenCV: FAST corners with binary descriptors, scale and
+   rotation invariant) on its luma at ``MATCH_SIDE`` px; a frame stays in the group when at
+   least ``GroupConfig.min_inliers`` of its keypoint matches with the group's top-ranked
+   frame agree on one shift, scale and rotation (RANSAC, ``cv2.estimateAffinePartial2D``).
+   Near-copies share hundreds (re-saves, exposure and white-balance changes, crops, zooms,
+   small rotations, soft or shaken frames: the matches come from the 512 px luma, where a
+   burst's blur is under a pixel); different plates share 0-9 chance matches.  The frames that
+   fail form groups of their own the same way (the top-ranked of them first).  A frame that
+   cannot be read, or too plain to have keypoints, stays as the embedding grouped it.
 1. **Where to look.** The group's top-scored frame is decoded at full resolution (the one
    read this costs; no photo outside a group is read again).  Its luma at 256 px shows where
    the fine detail is; the square window (40 % of the short side, 512-1024 px at full
@@ -39,8 +52,9 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -49,10 +63,22 @@ from curator import filters
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: The Gaussian (px) ``detail`` smooths with before its Laplacian.
 NOISE_SIGMA = 0.7
 #: Side of the coarse luma used to find the subject, align frames and judge exposure (px).
 COARSE = 256
+#: Long side (px) of the luma the same-scene check finds its keypoints on (never enlarged).
+MATCH_SIDE = 512
+#: ORB keypoints kept per frame (the strongest by FAST corner response).
+MATCH_FEATURES = 500
+#: Lowe's ratio test: a match counts when its distance is under this share of the second best.
+MATCH_RATIO = 0.8
+#: RANSAC's reprojection tolerance, as a share of the long side (5 px at 512 px).
+MATCH_TOLERANCE = 0.01
+#: A frame with fewer keypoints than this cannot be judged (a plain or blank frame).
+MATCH_MIN_KEYPOINTS = 50
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,9 @@ class Frame:
 
     ``detail``: fine-detail energy of the aligned full-resolution crop (None: not compared);
     ``clipped``/``crushed``: shares (0-1) of the frame's coarse luma at >= 250 / <= 5;
-    ``match``: correlation of its coarse crop with the reference's (1.0 for the reference).
+    ``match``: correlation of its coarse crop with the reference's (1.0 for the reference);
+    ``keypoints``: its ``Keypoints`` when asked for (``measure_frames(keypoints=True)``; None:
+    not asked, or the frame could not be read).
     """
 
     path: Path
@@ -89,6 +117,7 @@ class Frame:
     clipped: float = 0.0
     crushed: float = 0.0
     match: float = 0.0
+    keypoints: Keypoints | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -171,6 +200,97 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 1e-6 else 0.0
 
 
+@dataclass(frozen=True)
+class Keypoints:
+    """A frame's ORB keypoints for the same-scene check: ``points`` (K, 2) float32 (x, y) px on
+    the luma scaled to ``side`` px long side; ``descriptors`` (K, 32) uint8 (K may be 0)."""
+
+    points: np.ndarray
+    descriptors: np.ndarray
+    side: int
+
+
+_ORB = threading.local()
+
+
+def keypoints(im: Image.Image) -> Keypoints:
+    """ORB keypoints (``MATCH_FEATURES`` at most) of ``im``'s luma scaled to ``MATCH_SIDE`` px
+    long side (never enlarged; a box filter).  OpenCV's ORB (Rublee et al., ICCV 2011).
+    Raises ImportError without OpenCV."""
+    import cv2
+
+    orb = getattr(_ORB, "orb", None)
+    if orb is None:  # one detector per thread: OpenCV objects are not shared across threads
+        orb = _ORB.orb = cv2.ORB.create(nfeatures=MATCH_FEATURES)
+    y = im if im.mode == "L" else im.convert("L")
+    k = min(1.0, MATCH_SIDE / max(y.size))
+    if k < 1.0:
+        y = y.resize((max(1, round(y.width * k)), max(1, round(y.height * k))),
+                     Image.Resampling.BOX, reducing_gap=2.0)
+    kps, desc = orb.detectAndCompute(np.asarray(y), None)
+    pts = np.array([kp.pt for kp in kps], np.float32).reshape(-1, 2)
+    d = desc if desc is not None else np.zeros((0, 32), np.uint8)
+    return Keypoints(pts, d, max(y.size))
+
+
+def scene_inliers(a: Keypoints, b: Keypoints) -> int | None:
+    """How many of ``a``'s and ``b``'s keypoint matches agree on one similarity transform
+    (shift, scale, rotation): brute-force Hamming matches kept by Lowe's ratio test
+    (``MATCH_RATIO``), then RANSAC (``cv2.estimateAffinePartial2D``, tolerance
+    ``MATCH_TOLERANCE`` of the long side, seeded so a run repeats).  None when either has
+    fewer than ``MATCH_MIN_KEYPOINTS`` keypoints (cannot tell)."""
+    import cv2
+
+    if min(len(a.points), len(b.points)) < MATCH_MIN_KEYPOINTS:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(a.descriptors, b.descriptors, k=2)
+    good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < MATCH_RATIO * m[1].distance]
+    if len(good) < 3:
+        return len(good)
+    src = a.points[[m.queryIdx for m in good]]
+    dst = b.points[[m.trainIdx for m in good]] * (a.side / b.side)  # one scale for the tolerance
+    cv2.setRNGSeed(0)  # RANSAC draws from OpenCV's per-thread generator
+    model, inliers = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=MATCH_TOLERANCE * a.side)
+    return 0 if model is None or inliers is None else int(inliers.sum())
+
+
+def scene_sets(kps: Sequence[Keypoints | None], min_inliers: int) -> list[list[int]]:
+    """Split one group's frames (``kps`` in rank order) into the sets that show one scene.
+
+    The first set holds frame 0 and every frame sharing at least ``min_inliers`` inliers with it
+    (``scene_inliers``), plus every frame that cannot be judged (None: unreadable; too few
+    keypoints); the frames left form sets the same way, the top-ranked of them as reference.
+    Greedy, not transitive: a frame is compared with its set's reference only (n - 1 checks for
+    a true burst of n).  Indices in rank order within each set; everything in one set when frame
+    0 cannot be judged (the group as the embedding made it).  Pure but for OpenCV.
+    """
+    n = len(kps)
+    ref = kps[0] if n else None
+    if ref is None or len(ref.points) < MATCH_MIN_KEYPOINTS:
+        return [list(range(n))] if n else []
+    sets: list[list[int]] = []
+    left = list(range(n))
+    first = True
+    while left:
+        r, rest = left[0], left[1:]
+        rk = kps[r]
+        same: list[int] = [r]
+        apart: list[int] = []
+        for i in rest:
+            ki = kps[i]
+            judged = None if rk is None or ki is None else scene_inliers(rk, ki)
+            if judged is None:
+                (same if first else apart).append(i)  # cannot tell: stays where it was
+            elif judged >= min_inliers:
+                same.append(i)
+            else:
+                apart.append(i)
+        sets.append(same)
+        left, first = apart, False
+    return sets
+
+
 Reader = Callable[[Path], Image.Image]
 
 
@@ -235,19 +355,31 @@ def _measure(path: Path, im: Image.Image, ref: _Ref, is_ref: bool) -> Frame:
     return Frame(path, detail(luma(crop)), clipped, crushed, match)
 
 
+def _keypoints_or_none(path: Path, im: Image.Image) -> Keypoints | None:
+    try:
+        return keypoints(im)
+    except Exception as exc:  # OpenCV missing or failing: the frame cannot be judged
+        log.warning("same-scene check unavailable for %s: %s", path, exc)
+        return None
+
+
 def measure_frames(paths: Sequence[Path], cfg: BurstConfig | None = None,
-                   reader: Reader = read_full, workers: int = 1) -> list[Frame]:
+                   reader: Reader = read_full, workers: int = 1,
+                   with_keypoints: bool = False) -> list[Frame]:
     """Read each frame's aligned full-resolution crop; ``paths[0]`` is the reference.
 
     A frame that cannot be read, or whose coarse crop does not match the reference's, comes
     back with ``detail`` None.  If the reference cannot be read, none is compared.  ``workers``
     threads decode the other frames (Pillow releases the GIL while decoding).
+    ``with_keypoints``: each readable frame also carries its ``Keypoints`` (from the same read).
     """
     cfg = cfg or BurstConfig()
     try:
         first = reader(paths[0])
         ref, _ = _reference(first, cfg)
         frames = [_measure(paths[0], first, ref, True)]
+        if with_keypoints:
+            frames[0] = replace(frames[0], keypoints=_keypoints_or_none(paths[0], first))
         del first
     except Exception as exc:  # an unreadable reference: nothing to compare against
         log.debug("burst reference %s unreadable: %s", paths[0], exc)
@@ -255,12 +387,15 @@ def measure_frames(paths: Sequence[Path], cfg: BurstConfig | None = None,
 
     def one(p: Path) -> Frame:
         try:
-            f = _measure(p, reader(p), ref, False)
+            im = reader(p)
+            f = _measure(p, im, ref, False)
         except Exception as exc:
             log.debug("burst frame %s unreadable: %s", p, exc)
             return Frame(p, None)
+        if with_keypoints:
+            f = replace(f, keypoints=_keypoints_or_none(p, im))
         if f.match < cfg.min_match:
-            return Frame(p, None, f.clipped, f.crushed, f.match)
+            return replace(f, detail=None)
         return f
 
     rest = list(paths[1:])
@@ -335,30 +470,37 @@ def decide(frames: Sequence[Frame], scores: Sequence[float],
     return Verdict(paths, softer, why, share)
 
 
-class VerdictMemo:
+class VerdictMemo(Generic[T]):
     """Verdicts of groups already compared in this process, keyed by their members' file
     identities (path, size, mtime), so re-ranking an unchanged folder reads nothing again."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[tuple[object, ...], Verdict] = OrderedDict()
+        self._items: OrderedDict[tuple[object, ...], T] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[object, ...]) -> Verdict | None:
+    def get(self, key: tuple[object, ...]) -> T | None:
         with self._lock:
             v = self._items.get(key)
             if v is not None:
                 self._items.move_to_end(key)
             return v
 
-    def put(self, key: tuple[object, ...], v: Verdict) -> None:
+    def put(self, key: tuple[object, ...], v: T) -> None:
         with self._lock:
             self._items[key] = v
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every verdict (benchmarks: the next grouping reads its frames again)."""
+        with self._lock:
+            self._items.clear()
 
-MEMO = VerdictMemo()
+
+MEMO: VerdictMemo[Verdict] = VerdictMemo()
+#: ``split_group``'s verdicts (one tuple per embedding group).
+SPLIT_MEMO: VerdictMemo[tuple[Verdict, ...]] = VerdictMemo()
 
 
 def _identity(paths: Sequence[Path]) -> tuple[object, ...] | None:
@@ -387,3 +529,44 @@ def compare_group(paths: Sequence[Path], scores: Sequence[float],
     if key is not None:
         MEMO.put(key, v)
     return v
+
+
+def split_group(paths: Sequence[Path], scores: Sequence[float], min_inliers: int,
+                cfg: BurstConfig | None = None, reader: Reader = read_full,
+                workers: int = 1) -> tuple[Verdict, ...]:
+    """Split one embedding group (``paths`` best-ranked first, with their ``scores``) into the
+    sets of frames that show one scene (``scene_sets``, at least ``min_inliers`` RANSAC inliers
+    with the set's reference) and compare each set's frames (``decide``).
+
+    Returns one ``Verdict`` per set, the set holding ``paths[0]`` first, then in the rank order
+    of their best-ranked frames; a set of one is a ``Verdict`` of one path with no ``why``.
+    Each frame is read once (``measure_frames``); only the frames of a second or later set of
+    two or more are read again, to be compared with their own reference.  A frame that cannot
+    be read stays in the first set; when ``paths[0]`` cannot be read, the group stays whole.
+    Remembered per file identity like ``compare_group``.
+    """
+    key = _identity(paths) if reader is read_full else None
+    if key is not None:
+        key = (*key, tuple(round(s, 4) for s in scores), cfg, min_inliers)
+        hit = SPLIT_MEMO.get(key)
+        if hit is not None:
+            return hit
+    frames = measure_frames(paths, cfg, reader, workers, with_keypoints=True)
+    sets = scene_sets([f.keypoints for f in frames], min_inliers)
+    out: list[Verdict] = []
+    for k, members in enumerate(sets):
+        if len(members) == 1:
+            out.append(Verdict((paths[members[0]],)))
+            continue
+        if k == 0:  # measured against paths[0], this set's reference already
+            got = [replace(frames[i], keypoints=None) for i in members]
+        else:
+            got = measure_frames([paths[i] for i in members], cfg, reader, workers)
+        out.append(decide(got, [scores[i] for i in members], cfg))
+    if len(sets) > 1:
+        log.debug("group of %d split into %s by the same-scene check (%s first)",
+                  len(paths), [len(m) for m in sets], paths[0])
+    verdicts = tuple(out)
+    if key is not None:
+        SPLIT_MEMO.put(key, verdicts)
+    return verdicts

@@ -10,8 +10,17 @@ import pytest
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 from scipy import ndimage
 
-from curator.bursts import BurstConfig, Frame, compare_group, decide, measure_frames
-from curator.groups import EMBED_DIM, group_photos
+from curator.bursts import (
+    BurstConfig,
+    Frame,
+    compare_group,
+    decide,
+    keypoints,
+    measure_frames,
+    scene_inliers,
+    split_group,
+)
+from curator.groups import EMBED_DIM, GroupConfig, group_photos
 from curator.score import PhotoScore
 from tests.conftest import REPO
 
@@ -115,6 +124,103 @@ def test_group_photos_picks_the_sharp_frame_flags_the_soft_ones_and_ranks_them_u
     assert [s.path for s in final] == [frames["sharp"], frames["shaken"], frames["soft"], alone]
     assert not final[0].reasons and all("blur" in s.reasons for s in final[1:3])
     assert final[0].score == 70.0 and [s.score for s in final[1:3]] == [69.0, 68.0]
+
+
+def edits(src: Path, dest: Path, long_side: int = 1600) -> dict[str, Path]:
+    """The edits a tester checked groups, of ``src`` at ``long_side`` px: re-saved at quality
+    60, 1/3 stop darker (linear light), warmer white balance, a 5 % crop, a 2 degree turn, a
+    15 % zoom, and ``burst``'s soft and shaken frames."""
+    f = burst(src, dest, long_side)
+    with Image.open(f["sharp"]) as raw:
+        im = raw.convert("RGB")
+    w, h = im.size
+    a = (np.asarray(im, np.float32) / 255.0) ** 2.2  # near enough sRGB's curve for an edit
+    made = {
+        "resave": im,
+        "darker": Image.fromarray(np.uint8(np.clip((a * 2 ** (-1 / 3)) ** (1 / 2.2), 0, 1) * 255)),
+        "warmer": Image.fromarray(np.uint8(
+            np.clip(a * np.array([1.12, 1.0, 0.88], np.float32), 0, 1) ** (1 / 2.2) * 255)),
+        "crop": im.crop((round(w * 0.05), round(h * 0.05), w, h)),
+        "turn": im.rotate(2.0, Image.Resampling.BICUBIC).crop(
+            (round(w * 0.04), round(h * 0.04), round(w * 0.96), round(h * 0.96))),
+        "zoom": im.crop((round(w * 0.065), round(h * 0.065), round(w * 0.935),
+                         round(h * 0.935))).resize((w, h), Image.Resampling.LANCZOS),
+    }
+    out = {"sharp": f["sharp"], "soft": f["soft"], "shaken": f["shaken"]}
+    for name, e in made.items():
+        out[name] = dest / f"{src.stem}-{name}.jpg"
+        e.save(out[name], quality=60 if name == "resave" else 92)
+    return out
+
+
+def test_edited_copies_of_one_plate_stay_together_and_another_dish_is_split_out(
+        tmp_path: Path) -> None:
+    pizza = edits(SAMPLES / "pizza.jpg", tmp_path)
+    toast = burst(SAMPLES / "french-toast.jpg", tmp_path, 1600)["sharp"]
+    nachos = burst(SAMPLES / "nachos.jpg", tmp_path, 1600)["sharp"]
+    paths = [pizza["sharp"], nachos, *[p for k, p in pizza.items() if k != "sharp"], toast]
+    vs = split_group(paths, [90.0 - i for i in range(len(paths))], GroupConfig().min_inliers)
+    assert [set(v.order) for v in vs] == [set(pizza.values()), {nachos}, {toast}], vs
+    assert vs[0].order[0] not in (pizza["soft"], pizza["shaken"]), vs[0].why
+    assert {pizza["soft"], pizza["shaken"]} <= vs[0].softer
+    assert not vs[1].why and not vs[2].why  # photos alone: nothing compared
+
+
+def test_two_dishes_in_one_embedding_group_become_two_stacks_each_compared(
+        tmp_path: Path) -> None:
+    a = burst(SAMPLES / "oven-feta.jpg", tmp_path, 1200)
+    b = burst(SAMPLES / "mongolian-beef.jpg", tmp_path, 1200)
+    paths = [a["soft"], b["soft"], a["sharp"], b["sharp"]]  # the soft frames ranked first
+    vs = split_group(paths, [80.0, 79.0, 60.0, 59.0], GroupConfig().min_inliers)
+    assert [v.order for v in vs] == [(a["sharp"], a["soft"]), (b["sharp"], b["soft"])], vs
+    assert all(v.why[v.order[0]] == "the sharpest frame of its group" for v in vs)
+
+
+def test_a_frame_that_cannot_be_read_stays_where_the_embedding_put_it(tmp_path: Path) -> None:
+    f = burst(SAMPLES / "pizza.jpg", tmp_path, 1200)
+    toast = burst(SAMPLES / "french-toast.jpg", tmp_path, 1200)["sharp"]
+    gone = tmp_path / "gone.jpg"  # listed when the folder was scored, deleted since
+    k = GroupConfig().min_inliers
+    vs = split_group([f["sharp"], gone, toast], [60.0, 70.0, 50.0], k)
+    assert [set(v.order) for v in vs] == [{f["sharp"], gone}, {toast}]
+    # Without its reference nothing can be judged: the group stays as the embedding made it.
+    vs = split_group([gone, f["sharp"], toast], [70.0, 60.0, 50.0], k)
+    assert [v.order for v in vs] == [(gone, f["sharp"], toast)]
+
+
+def test_scene_inliers_count_hundreds_for_a_copy_and_a_few_for_another_dish(
+        tmp_path: Path) -> None:
+    f = burst(SAMPLES / "nachos.jpg", tmp_path, 1600)
+    with Image.open(f["sharp"]) as a, Image.open(f["twin"]) as b, \
+            Image.open(SAMPLES / "crispy-carrots.jpg") as c:
+        ka, kb, kc = keypoints(a), keypoints(b), keypoints(c)
+    copy, other = scene_inliers(ka, kb), scene_inliers(ka, kc)
+    assert copy is not None and copy >= 5 * GroupConfig().min_inliers, copy
+    assert other is not None and other < GroupConfig().min_inliers / 2, other
+    assert scene_inliers(ka, kb) == copy  # seeded RANSAC: the same count every time
+    blank = keypoints(Image.new("L", (800, 600), 128))
+    assert len(blank.points) == 0 and scene_inliers(ka, blank) is None  # cannot tell
+
+
+def test_group_photos_splits_a_dish_the_embedding_stacked_and_keeps_it_without_pixels(
+        tmp_path: Path) -> None:
+    frames = burst(SAMPLES / "nachos.jpg", tmp_path, 1600)
+    toast = burst(SAMPLES / "french-toast.jpg", tmp_path, 1600)["sharp"]
+    e = np.random.default_rng(3).standard_normal(EMBED_DIM)
+    e /= np.linalg.norm(e)  # one vector for all: the embedding calls them one scene
+    ranked = [photo(toast, 85.0, e), photo(frames["soft"], 81.0, e),
+              photo(frames["sharp"], 70.0, e), photo(frames["shaken"], 65.0, e)]
+    groups = group_photos(ranked)
+    g = groups.group_of[frames["sharp"]]
+    assert groups.group_of[toast] != g and groups.is_best(toast) and groups.position(toast) == 0
+    assert {p for p, n in groups.group_of.items() if n == g} == {
+        frames["sharp"], frames["soft"], frames["shaken"]}
+    assert groups.best[g] == frames["sharp"] and toast not in groups.why
+    assert [s.path for s in groups.with_reasons(ranked)] == [
+        toast, frames["sharp"], frames["shaken"], frames["soft"]]
+    for kept in (group_photos(ranked, compare=False),  # no pixel access: the embedding's group
+                 group_photos(ranked, GroupConfig(min_inliers=0))):  # the check off
+        assert len(set(kept.group_of.values())) == 1
 
 
 @pytest.mark.skipif(not HIRES.is_dir(), reason="needs ../shared/data/food-photos-hires")
