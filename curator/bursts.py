@@ -47,6 +47,8 @@ Pure NumPy/SciPy/Pillow: no Qt, no torch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import threading
@@ -511,6 +513,51 @@ def _identity(paths: Sequence[Path]) -> tuple[object, ...] | None:
                      for p in paths)
     except OSError:
         return None
+
+
+#: The version of what comparing a group decides (``split_group``, ``decide``): raise it when
+#: either changes, so verdicts remembered on disk by an older Curator are not used.
+VERDICTS_VERSION = 1
+
+
+def verdict_key(paths: Sequence[Path], scores: Sequence[float], min_inliers: int,
+                cfg: BurstConfig | None = None) -> str | None:
+    """A digest (64 hex chars) naming one group's comparison: its members' file identities
+    (absolute path, size, mtime), their scores (4 decimals), the settings and
+    ``VERDICTS_VERSION``; None when a member cannot be stat'ed.  The key a score cache keeps
+    ``split_group``'s verdicts under (``ScoreCache.get_verdicts``)."""
+    ident = _identity(paths)
+    if ident is None:
+        return None
+    what = (VERDICTS_VERSION, ident, tuple(round(s, 4) for s in scores), cfg or BurstConfig(),
+            min_inliers)
+    return hashlib.sha256(repr(what).encode()).hexdigest()
+
+
+def encode_verdicts(paths: Sequence[Path], verdicts: Sequence[Verdict]) -> str:
+    """``verdicts`` of the group ``paths`` as JSON, members named by their index in ``paths``
+    (so the text does not depend on how a path is spelled)."""
+    at = {p: i for i, p in enumerate(paths)}
+    return json.dumps([{"order": [at[p] for p in v.order],
+                        "softer": sorted(at[p] for p in v.softer),
+                        "why": {str(at[p]): w for p, w in v.why.items()},
+                        "sharpness": {str(at[p]): x for p, x in v.sharpness.items()}}
+                       for v in verdicts])
+
+
+def decode_verdicts(paths: Sequence[Path], text: str) -> tuple[Verdict, ...] | None:
+    """The verdicts ``encode_verdicts`` wrote for ``paths``; None when ``text`` is not that
+    (damaged, or of another group): every member must be in exactly one set."""
+    try:
+        out = tuple(Verdict(tuple(paths[i] for i in d["order"]),
+                            frozenset(paths[i] for i in d["softer"]),
+                            {paths[int(i)]: str(w) for i, w in d["why"].items()},
+                            {paths[int(i)]: float(x) for i, x in d["sharpness"].items()})
+                    for d in json.loads(text))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    placed = [p for v in out for p in v.order]
+    return out if len(placed) == len(paths) and set(placed) == set(paths) else None
 
 
 def compare_group(paths: Sequence[Path], scores: Sequence[float],

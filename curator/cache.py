@@ -203,6 +203,7 @@ _COLUMNS = {
                      "height", "error", "updated", "score", "reasons"},
     "embeddings": {"path", "model", "size", "mtime_ns", "vec", "captured"},
     "photo_measures": {"path", "model", "size", "mtime_ns", "learned", "measures"},
+    "group_verdicts": {"key", "verdicts", "updated"},
 }
 
 
@@ -440,6 +441,13 @@ class ScoreCache:
                 learned TEXT, measures TEXT,
                 PRIMARY KEY (path, model))"""
         )
+        # What comparing a near-duplicate group's frames decided (``curator.bursts``: the
+        # same-scene split and each set's order), keyed by a digest of the members' file
+        # identities, scores and settings, so a re-opened folder reads no frame again.
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS group_verdicts (
+                key TEXT PRIMARY KEY, verdicts TEXT NOT NULL, updated REAL NOT NULL)"""
+        )
         if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # Writes only when needed (a read-only or busy cache still opens for reading).
             conn.execute("DROP TABLE IF EXISTS scores")  # version 1 rows: no score, no reasons
@@ -623,6 +631,36 @@ class ScoreCache:
                 )
         except sqlite3.Error as exc:
             self._bypass(exc, "saving embeddings")
+
+    def get_verdicts(self, keys: Sequence[str]) -> dict[str, str]:
+        """Remembered group verdicts (``curator.bursts.verdict_key`` -> their JSON) of those
+        ``keys`` the cache holds; {} when it has none or cannot be read now."""
+        found: dict[str, str] = {}
+        if self.bypassed is not None or not keys or not self._has_table("group_verdicts"):
+            return found
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = list(keys[i : i + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                found.update(self._conn.execute(
+                    f"SELECT key, verdicts FROM group_verdicts WHERE key IN ({marks})",
+                    chunk).fetchall())
+        except sqlite3.Error as exc:
+            self._bypass(exc, "reading group verdicts")
+        return found
+
+    def put_verdicts(self, items: dict[str, str]) -> None:
+        """Remember group verdicts (key -> JSON) in one short transaction (nothing when the
+        cache is read-only, full or bypassed)."""
+        if self.bypassed is not None or self.read_only is not None or not items:
+            return
+        now = time.time()
+        try:
+            with self._transaction():
+                self._conn.executemany("INSERT OR REPLACE INTO group_verdicts VALUES (?,?,?)",
+                                       [(k, v, now) for k, v in items.items()])
+        except sqlite3.Error as exc:
+            self._bypass(exc, "saving group verdicts")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:

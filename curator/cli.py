@@ -331,7 +331,7 @@ def print_results(
     ``skipped`` (``"kind": "sidecar"``, with the ``photo``) and as CSV rows.
     """
     ranked = rank(results)
-    groups = group_photos(ranked, args.prefs.group_config())
+    groups = group_photos(ranked, args.prefs.group_config(), store=scorer.cache)
     ranked = groups.with_reasons(ranked)  # + blur for frames softer than their group's best
     shown = ranked[: args.top] if args.top else ranked
     errors = sorted((r for r in results if isinstance(r, PhotoError)), key=lambda e: str(e.path))
@@ -528,7 +528,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     args.rejected = [p for p, v in verdicts.items() if v.flag == Flag.REJECT]
     out = set(args.rejected)
     ranked = [s for s in rank(results) if s.path not in out]
-    groups = group_photos(ranked, args.prefs.group_config())
+    groups = group_photos(ranked, args.prefs.group_config(), store=scorer.cache)
     ranked = groups.with_reasons(ranked)
     kept = groups.kept(ranked, args.prefs.keep_per_group)
     keep = None if args.all_in_group else (lambda s: s.path in kept)

@@ -447,11 +447,11 @@ def cmd_export_for(args: Any) -> int:
     note = check_destination(dest_dir, args.folder)  # before minutes of scoring
     if note:
         sys.stderr.write(note + "\n")
-    _scorer, results, _elapsed = run_scoring(args)
+    scorer, results, _elapsed = run_scoring(args)
     verdicts = photo_verdicts(args, rank(results))  # rejects never go, here either
     rejected = {p for p, v in verdicts.items() if v.flag == Flag.REJECT}
     ranked = [s for s in rank(results) if s.path not in rejected]
-    groups = group_photos(ranked, args.prefs.group_config())
+    groups = group_photos(ranked, args.prefs.group_config(), store=scorer.cache)
     facts = None if args.no_cache else FactsCache.in_dir(args.cache_dir or default_cache_dir())
     bar = ProgressBar(f"Preparing {dest.name} photos", enabled=False if args.quiet else None)
     try:

@@ -44,7 +44,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -60,6 +60,15 @@ EMBED_DIM = 256
 LAST_LAYER = 1280  # EfficientNet-Lite0's final pooled width; the tail of each column
 PROJECTION_SEED = 0
 _BLOCK = 1024  # rows per similarity block: 1024 x 10,000 float32 = 40 MB at most
+
+
+class VerdictStore(Protocol):
+    """Where group verdicts outlive a run (``curator.cache.ScoreCache`` is one): keys from
+    ``curator.bursts.verdict_key``, values the JSON of ``curator.bursts.encode_verdicts``."""
+
+    def get_verdicts(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    def put_verdicts(self, items: dict[str, str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,7 @@ class Groups:
 
 def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None,
                  compare: bool = True, burst: BurstConfig | None = None,
-                 workers: int | None = None) -> Groups:
+                 workers: int | None = None, store: VerdictStore | None = None) -> Groups:
     """Group ranked photos (best first, as ``curator.score.rank`` gives them).
 
     A photo without an embedding is a group of its own.  With ``compare`` (default), each
@@ -276,7 +285,7 @@ def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None,
     why: dict[Path, str] = {}
     if compare:
         members, order, softer, why = _compare_frames(members, cfg or GroupConfig(), burst,
-                                                      workers)
+                                                      workers, store)
     capped = _capped(order, {s.path: s for s in ranked})
     rank_of = {s.path: i for i, s in enumerate(ranked)}
     best_of = {lab: (order[lab][0] if lab in order else ms[0].path)
@@ -290,27 +299,53 @@ def group_photos(ranked: Sequence[PhotoScore], cfg: GroupConfig | None = None,
 
 def _compare_frames(
     members: dict[int, list[PhotoScore]], cfg: GroupConfig, burst: BurstConfig | None,
-    workers: int | None,
+    workers: int | None, store: VerdictStore | None = None,
 ) -> tuple[dict[int, list[PhotoScore]], dict[int, tuple[Path, ...]], set[Path], dict[Path, str]]:
     """Each group of two or more (``members``: label -> photos in rank order) read once and
     compared (``curator.bursts``): split into the sets that show one scene when
     ``cfg.min_inliers`` > 0 (new labels after the largest), then each set ordered.  Returns the
-    new members, each set's order (sets of two or more), the softer frames and the why's."""
-    from curator.bursts import compare_group, split_group
+    new members, each set's order (sets of two or more), the softer frames and the why's.
+    ``store``: verdicts remembered from another run are taken from it, new ones put in it."""
+    from curator.bursts import (
+        compare_group,
+        decode_verdicts,
+        encode_verdicts,
+        split_group,
+        verdict_key,
+    )
     from curator.parallel import ordered_map, usable_cores
 
     n = workers or max(1, min(4, usable_cores()))
     jobs = [(lab, ms) for lab, ms in members.items() if len(ms) >= 2]
 
-    def one(job: tuple[int, list[PhotoScore]]) -> tuple[Verdict, ...]:
-        paths, scores = [m.path for m in job[1]], [m.rank_value for m in job[1]]
+    def members_of(job: tuple[int, list[PhotoScore]]) -> tuple[list[Path], list[float]]:
+        return [m.path for m in job[1]], [m.rank_value for m in job[1]]
+
+    keys = [verdict_key(*members_of(job), cfg.min_inliers, burst) if store is not None
+            else None for job in jobs]
+    known = store.get_verdicts([k for k in keys if k is not None]) if store is not None else {}
+    fresh: dict[str, str] = {}
+
+    def one(i: int) -> tuple[Verdict, ...]:
+        paths, scores = members_of(jobs[i])
+        key = keys[i]
+        if key is not None and key in known:
+            hit = decode_verdicts(paths, known[key])
+            if hit is not None:
+                return hit
         if cfg.min_inliers > 0:
-            return split_group(paths, scores, cfg.min_inliers, burst)
-        return (compare_group(paths, scores, burst),)
+            got = split_group(paths, scores, cfg.min_inliers, burst)
+        else:
+            got = (compare_group(paths, scores, burst),)
+        if key is not None:
+            fresh[key] = encode_verdicts(paths, got)
+        return got
 
     # Groups in parallel, each group's frames in turn: most groups are pairs, whose reference
     # must be read before its sibling.
-    verdicts = ordered_map(one, jobs, n, window=2 * n, name="curator-burst")
+    verdicts = list(ordered_map(one, range(len(jobs)), n, window=2 * n, name="curator-burst"))
+    if store is not None and fresh:
+        store.put_verdicts(fresh)
     out = dict(members)
     order: dict[int, tuple[Path, ...]] = {}
     softer: set[Path] = set()

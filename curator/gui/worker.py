@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage
 from curator.cache import ScoreCache, open_cache
 from curator.capture import capture_time
 from curator.culling import score_percent
-from curator.groups import GroupConfig, group_photos
+from curator.groups import GroupConfig, VerdictStore, group_photos
 from curator.gui.models import PhotoItem, StackInfo
 from curator.loader import LoadedPhoto
 from curator.names import display_text
@@ -237,17 +237,21 @@ class ScoreWorker(QObject):
         finally:
             scorer.on_decoded = None
             scorer.cache = None
+            if cache is not None and cache.bypassed is not None and cache.note is not None:
+                self.notice.emit(gen, cache.note)  # it failed mid-run (disk full, …)
+        try:
+            raw_scored = scored
+            if scored and not cancelled():
+                if personal is not None:
+                    scored = [replace(s, score=personal.display_score(np.asarray(s.embedding),
+                                                                      s.mean))
+                              if s.embedding is not None else s for s in scored]
+                self._last = (gen, list(raw_scored), personal)
+                # The cache also remembers what comparing each group's frames decided.
+                self.grouped.emit(gen, stacks(scored, self.prefs.group_config(), cache))
+        finally:
             if cache is not None:
-                if cache.bypassed is not None and cache.note is not None:
-                    self.notice.emit(gen, cache.note)  # it failed mid-run (disk full, …)
                 cache.close()
-        raw_scored = scored
-        if scored and not cancelled():
-            if personal is not None:
-                scored = [replace(s, score=personal.display_score(np.asarray(s.embedding), s.mean))
-                          if s.embedding is not None else s for s in scored]
-            self._last = (gen, list(raw_scored), personal)
-            self.grouped.emit(gen, stacks(scored, self.prefs.group_config()))
         self.finished.emit(gen, cancelled())
 
     @Slot(int, object)
@@ -264,7 +268,12 @@ class ScoreWorker(QObject):
         self.results.emit(gen, [_result_row(r, personal) for r in scored])
         shown = [replace(s, score=personal.display_score(np.asarray(s.embedding), s.mean))
                  if personal is not None and s.embedding is not None else s for s in scored]
-        self.grouped.emit(gen, stacks(shown, prefs.group_config()))
+        cache = open_cache(self.cache_dir or default_cache_dir())
+        try:
+            self.grouped.emit(gen, stacks(shown, prefs.group_config(), cache))
+        finally:
+            if cache is not None:
+                cache.close()
 
     def _thresholds(self, prefs: Prefs) -> dict[str, float] | None:
         """The classic rules' thresholds for ``prefs`` (None: the model file's own)."""
@@ -318,11 +327,13 @@ def _result_row(r: PhotoScore, personal: PersonalModel | None) -> tuple[Any, ...
             None, r.mean, r.reasons, r.score is not None)
 
 
-def stacks(scored: list[PhotoScore], cfg: GroupConfig | None = None) -> dict[Path, StackInfo]:
+def stacks(scored: list[PhotoScore], cfg: GroupConfig | None = None,
+           store: VerdictStore | None = None) -> dict[Path, StackInfo]:
     """Near-duplicate groups of the scored photos, as the grid's stacks need them (each group
-    of two or more ordered by comparing its frames: one full-resolution read per member)."""
+    of two or more ordered by comparing its frames: one full-resolution read per member, none
+    for a group whose verdict ``store`` remembers)."""
     ranked = rank(scored)
-    groups = group_photos(ranked, cfg)
+    groups = group_photos(ranked, cfg, store=store)
     sizes = groups.sizes()
     by_path = {s.path: s for s in ranked}
     return {s.path: (g := groups.group_of[s.path], groups.is_best(s.path), sizes[g],
