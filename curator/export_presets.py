@@ -47,7 +47,7 @@ from curator.export import (
     check_destination,
     copy_no_overwrite,
 )
-from curator.fsutil import atomic_write_bytes, os_reason
+from curator.fsutil import atomic_write_bytes, default_mode, os_reason
 from curator.fsutil import name_max as fs_name_max
 from curator.names import CsvLines, csv_cell, path_text
 from curator.readiness import FactsCache, PixelFacts, Readiness, analyse, check_photo
@@ -262,6 +262,7 @@ def _write_new(dest_dir: Path, name: str, data: bytes) -> Path:
     (``curator.export.copy_no_overwrite`` of a finished temp file)."""
     fd, tmp = tempfile.mkstemp(prefix=".curator-render-", suffix=".part", dir=dest_dir)
     try:
+        os.chmod(tmp, default_mode())  # mkstemp's 0600 would make the copy private
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         return copy_no_overwrite(Path(tmp), dest_dir, name)[0]

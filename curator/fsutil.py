@@ -89,7 +89,7 @@ def _take_metadata(tmp: str, path: Path) -> None:
     try:
         st = os.stat(path)
     except OSError:
-        os.chmod(tmp, _default_mode())
+        os.chmod(tmp, default_mode())
         return
     os.chmod(tmp, st.st_mode & 0o777)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -139,7 +139,7 @@ def name_max(folder: Path) -> int:
         return 255
 
 
-def _default_mode() -> int:
+def default_mode() -> int:
     """0666 less the process umask (read without changing it, via /proc when possible)."""
     try:
         with open("/proc/self/status") as fh:

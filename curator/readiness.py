@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -59,7 +60,7 @@ TEXT_MIN_CHARS = 2
 TEXT_SIDE = 736
 FACE_SIDE = 640
 #: Bump when what ``analyse`` measures changes: older cached facts are measured again.
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: text_boxes and face_boxes (crop-aware checks)
 
 #: Severity of a check's outcome.
 OK, INFO, WARN, REJECT, MISSING = "ok", "info", "warn", "reject", "missing"
@@ -80,6 +81,22 @@ REASON_ADVICE: dict[str, tuple[str, str]] = {
 }
 
 
+FracBox = tuple[float, float, float, float]
+
+
+def _boxes(d: Any) -> tuple[FracBox, ...] | None:
+    if d is None:
+        return None
+    return tuple((float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in d)
+
+
+def _in_crop(box: FracBox, size: tuple[int, int], crop: Box) -> bool:
+    """Whether any of ``box`` (fractions of the photo) lies inside ``crop`` (px)."""
+    w, h = size
+    return (box[0] * w < crop[2] and box[2] * w > crop[0]
+            and box[1] * h < crop[3] and box[3] * h > crop[1])
+
+
 @dataclass(frozen=True)
 class PixelFacts:
     """What one decode of the photo tells (``analyse``).
@@ -93,6 +110,10 @@ class PixelFacts:
     text: tuple[str, ...] | None = None
     faces: int | None = None
     dish: tuple[tuple[float, ...], ...] | None = None
+    #: Where each text line / face is: (left, top, right, bottom) as fractions (0–1) of the
+    #: upright photo; ``None``: not measured (no detector, or facts of version 1).
+    text_boxes: tuple[FracBox, ...] | None = None
+    face_boxes: tuple[FracBox, ...] | None = None
 
     def dish_map(self) -> DishMap | None:
         return None if self.dish is None else DishMap(np.asarray(self.dish, dtype=np.float32))
@@ -106,7 +127,8 @@ class PixelFacts:
         return cls(float(d["colourfulness"]),
                    None if d.get("text") is None else tuple(d["text"]),
                    d.get("faces"),
-                   None if d.get("dish") is None else tuple(tuple(r) for r in d["dish"]))
+                   None if d.get("dish") is None else tuple(tuple(r) for r in d["dish"]),
+                   _boxes(d.get("text_boxes")), _boxes(d.get("face_boxes")))
 
 
 @dataclass(frozen=True)
@@ -225,33 +247,63 @@ def _pixel_checks(dest: Destination, levels: dict[str, str], facts: PixelFacts,
             out.append(Check("text", MISSING, "text in the photo not checked: the text "
                                               "detector (rapidocr) is not installed"))
         elif facts.text:
-            shown = ", ".join(f"“{t}”" for t in facts.text[:3])
-            out.append(Check("text", levels["text"],
-                             f"text in the photo ({shown})"
-                             + (f"; {rejects} text other than the store's logo"
-                                if levels["text"] == REJECT else ""),
-                             "crop it out, or choose a photo without signs, menus or "
-                             "packaging"))
+            inside, outside = _split(facts.text, facts.text_boxes, size, crop)
+            if inside:
+                shown = ", ".join(f"“{t}”" for t in inside[:3])
+                out.append(Check("text", levels["text"],
+                                 f"text in the photo ({shown})"
+                                 + (f"; {rejects} text other than the store's logo"
+                                    if levels["text"] == REJECT else ""),
+                                 "crop it out, or choose a photo without signs, menus or "
+                                 "packaging"))
+            else:
+                shown = ", ".join(f"“{t}”" for t in outside[:3])
+                out.append(Check("text", INFO, f"text ({shown}) outside the "
+                                               f"{dest.ratio_text} crop"))
     if "people" in levels:
         if facts.faces is None:
             out.append(Check("people", MISSING, "people not checked: the face detector "
                                                 "(opencv-python-headless) is not installed"))
         elif facts.faces:
-            n = facts.faces
-            out.append(Check("people", levels["people"],
-                             f"{'a face' if n == 1 else f'{n} faces'} in the photo"
-                             + (f"; {rejects} photos with people" if levels["people"] == REJECT
-                                else ""),
-                             "choose a photo of the food alone"))
+            inside_f, outside_f = _split(tuple(range(facts.faces)), facts.face_boxes, size,
+                                         crop)
+            n = len(inside_f)
+            if n:
+                out.append(Check("people", levels["people"],
+                                 f"{'a face' if n == 1 else f'{n} faces'} in the photo"
+                                 + (f"; {rejects} photos with people"
+                                    if levels["people"] == REJECT else ""),
+                                 "choose a photo of the food alone"))
+            else:
+                m = len(outside_f)
+                out.append(Check("people", INFO, f"{'a face' if m == 1 else f'{m} faces'} "
+                                                 f"outside the {dest.ratio_text} crop"))
     if "dish_cut" in levels and dish is not None:
         kept = kept_fraction(dish.box(size), crop)
         if kept < DISH_KEEP:
             out.append(Check("dish_cut", levels["dish_cut"],
-                             f"the {dest.ratio_text} crop cuts the dish (keeps about "
-                             f"{100 * kept:.0f} % of it)",
+                             f"the {dest.ratio_text} crop cuts the dish (keeps "
+                             f"{_pct_under(kept, DISH_KEEP)} % of it, {100 * DISH_KEEP:.0f} % "
+                             "needed)",
                              "drag the crop in Look Closer, or choose a photo with room "
                              "around the plate"))
     return out
+
+
+def _pct_under(value: float, limit: float) -> str:
+    """``value`` (0–1, under ``limit``) in whole per cent, never rounded up to the limit
+    (0.798 under 0.8 reads "79", not "80")."""
+    return f"{math.floor(100 * value):.0f}" if value < limit else f"{100 * value:.0f}"
+
+
+def _split(items: tuple[Any, ...], boxes: tuple[FracBox, ...] | None, size: tuple[int, int],
+           crop: Box) -> tuple[list[Any], list[Any]]:
+    """``items`` inside ``crop`` and outside it; all inside when positions are unknown."""
+    if boxes is None or len(boxes) != len(items):
+        return list(items), []
+    inside = [t for t, b in zip(items, boxes, strict=True) if _in_crop(b, size, crop)]
+    outside = [t for t, b in zip(items, boxes, strict=True) if not _in_crop(b, size, crop)]
+    return inside, outside
 
 
 # -- measuring -----------------------------------------------------------------------------------
@@ -310,7 +362,9 @@ class _Detectors:
                     self.faces_missing = True
             return self._faces
 
-    def read_text(self, im: Image.Image) -> tuple[str, ...] | None:
+    def read_text(self, im: Image.Image
+                  ) -> tuple[tuple[str, ...], tuple[FracBox, ...]] | None:
+        """Lines read, and each line's box as fractions of ``im`` (``None``: no detector)."""
         engine = self.ocr()
         if engine is None:
             return None
@@ -321,10 +375,25 @@ class _Detectors:
                             use_det=True, use_cls=False, use_rec=True)
         texts = getattr(result, "txts", None) or ()
         scores = getattr(result, "scores", None) or ()
-        return tuple(t for t, s in zip(texts, scores, strict=False)
-                     if s >= TEXT_CONFIDENCE and sum(ch.isalnum() for ch in t) >= TEXT_MIN_CHARS)
+        quads = getattr(result, "boxes", None)
+        quads = [] if quads is None else list(quads)
+        lines, boxes = [], []
+        for i, (t, sc) in enumerate(zip(texts, scores, strict=False)):
+            if sc < TEXT_CONFIDENCE or sum(ch.isalnum() for ch in t) < TEXT_MIN_CHARS:
+                continue
+            lines.append(t)
+            if i < len(quads):  # four corners, px of ``small``
+                q = np.asarray(quads[i], dtype=np.float64).reshape(-1, 2)
+                boxes.append((float(q[:, 0].min()) / small.width,
+                              float(q[:, 1].min()) / small.height,
+                              float(q[:, 0].max()) / small.width,
+                              float(q[:, 1].max()) / small.height))
+            else:  # position unknown: the whole photo, so it is never missed
+                boxes.append((0.0, 0.0, 1.0, 1.0))
+        return tuple(lines), tuple(boxes)
 
-    def count_faces(self, im: Image.Image) -> int | None:
+    def find_faces(self, im: Image.Image) -> tuple[FracBox, ...] | None:
+        """Each face's box as fractions of ``im`` (``None``: no detector)."""
         cascade = self.faces()
         if cascade is None:
             return None
@@ -335,7 +404,9 @@ class _Detectors:
         with self._face_lock:
             found = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=25,
                                              minSize=(side, side))
-        return len(found)
+        gh, gw = grey.shape
+        return tuple((x / gw, y / gh, (x + w) / gw, (y + h) / gh)
+                     for x, y, w, h in np.asarray(found).reshape(-1, 4).tolist())
 
 
 DETECTORS = _Detectors()
@@ -358,8 +429,11 @@ def analyse(path: Path, dish: bool = True) -> PixelFacts:
         small.thumbnail((MAP_SIDE * 2, MAP_SIDE * 2), Image.Resampling.BILINEAR)
         m = shared_finder().find(small).values
         dish_cells = tuple(tuple(round(float(v), 4) for v in row) for row in m)
-    return PixelFacts(colourfulness(thumb), DETECTORS.read_text(im), DETECTORS.count_faces(im),
-                      dish_cells)
+    text = DETECTORS.read_text(im)
+    faces = DETECTORS.find_faces(im)
+    return PixelFacts(colourfulness(thumb), None if text is None else text[0],
+                      None if faces is None else len(faces), dish_cells,
+                      None if text is None else text[1], faces)
 
 
 # -- remembering ---------------------------------------------------------------------------------
@@ -417,9 +491,15 @@ class FactsCache:
         except OSError:
             return
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO facts VALUES (?,?,?,?,?)",
-                               (db_key(os.path.abspath(path)), st.st_size, st.st_mtime_ns,
-                                FACTS_VERSION, facts.to_json()))
+            # A row a newer Curator wrote of this very file is kept (it knows more).
+            self._conn.execute(
+                "INSERT INTO facts VALUES (?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                "size = excluded.size, mtime_ns = excluded.mtime_ns, version = "
+                "excluded.version, facts = excluded.facts WHERE NOT (facts.version > "
+                "excluded.version AND facts.size = excluded.size AND facts.mtime_ns = "
+                "excluded.mtime_ns)",
+                (db_key(os.path.abspath(path)), st.st_size, st.st_mtime_ns, FACTS_VERSION,
+                 facts.to_json()))
 
     def facts_for(self, path: Path) -> PixelFacts:
         """Remembered facts, else ``analyse`` (and remember); raises as ``analyse`` does."""

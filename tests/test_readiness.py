@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from curator.crop import dish_map_of, kept_fraction, propose_crop
+from curator.crop import dish_map_of, kept_fraction, largest_crop, place_crop, propose_crop
+from curator.cropstore import CropStore
 from curator.destinations import get
+from curator.export_presets import judge
 from curator.readiness import (
+    DISH_KEEP,
+    FACTS_VERSION,
+    INFO,
     MISSING,
+    REJECT,
     WARN,
     FactsCache,
     PixelFacts,
     analyse,
     check_photo,
 )
+from curator.score import PhotoScore
 
 HIRES = "food-photos-hires"
 
@@ -153,3 +162,91 @@ def test_remembered_facts_are_measured_again_when_the_photo_changes(shared_data:
     assert cache.get(photo) is None
     assert cache.facts_for(photo).colourfulness < 1.0
     cache.close()
+
+
+def test_a_sign_and_a_face_outside_the_crop_do_not_count_and_do_once_the_crop_holds_them(
+        shared_data: Path, tmp_path: Path) -> None:
+    """04-pizza-dad: a pizza at the bottom of a portrait photo, a man and a street sign
+    ("THIS.POINT") above it; the proposed 5:4 crop holds only the pizza."""
+    photo = _real(shared_data, "04-pizza-dad.jpeg")  # 3024 x 4032 upright
+    facts = analyse(photo)
+    assert facts.text == ("THIS.POINT",) and facts.faces == 1
+    assert facts.text_boxes is not None and facts.face_boxes is not None
+    (sign,), (face,) = facts.text_boxes, facts.face_boxes
+    assert sign[3] < 0.3 and face[3] < 0.35  # both in the top third of the photo
+    size, uber = (3024, 4032), get("uber-eats-cover")
+    proposed = check_photo(uber, size, (), facts)
+    assert proposed.crop is not None and proposed.crop[1] > 0.35 * size[1]  # the pizza
+    assert not {"text", "people"} & {c.key for c in proposed.rejections()}, proposed.why_not()
+    info = {c.key: c.message for c in proposed.checks if c.severity == INFO}
+    assert "outside the 5:4 crop" in info["text"] and "THIS.POINT" in info["text"]
+    assert "a face outside the 5:4 crop" in info["people"]
+    # The owner drags the crop up to the top of the photo: now both are in it.
+    s = PhotoScore(photo, 5.0, 1.0, (), *size, score=80.0)
+    with CropStore.in_dir(tmp_path / "data") as crops:
+        cw, ch = largest_crop(size, uber.aspect)
+        crops.remember(photo, uber.ratio_text, size, place_crop(size, cw, ch, (size[0] / 2, 0)))
+        dragged = judge(s, uber, facts, crops)
+    assert dragged.crop is not None and dragged.crop[1] == 0
+    why = {c.key: c for c in dragged.rejections()}
+    assert {"text", "people"} <= set(why), dragged.why_not()
+    assert "THIS.POINT" in why["text"].message and why["people"].severity == REJECT
+
+
+def test_facts_of_an_older_format_are_measured_again_with_their_boxes(
+        shared_data: Path, tmp_path: Path) -> None:
+    photo = tmp_path / "dad.jpeg"
+    shutil.copy(_real(shared_data, "04-pizza-dad.jpeg"), photo)
+    db = tmp_path / "cache" / "facts.sqlite3"
+    cache = FactsCache(db)
+    st = os.stat(photo)
+    old = {"colourfulness": 30.0, "text": ["THIS.POINT"], "faces": 1, "dish": None}
+    with sqlite3.connect(db) as conn:  # a row as version 1 wrote it: no positions
+        conn.execute("INSERT INTO facts VALUES (?,?,?,?,?)",
+                     (os.path.abspath(photo), st.st_size, st.st_mtime_ns, 1, json.dumps(old)))
+    assert FACTS_VERSION > 1 and cache.get(photo) is None
+    fresh = cache.facts_for(photo)
+    assert fresh.face_boxes is not None and len(fresh.face_boxes) == 1
+    assert cache.get(photo) == fresh
+    with sqlite3.connect(db) as conn:
+        newer = json.dumps({**old, "colourfulness": 99.0})
+        conn.execute("UPDATE facts SET version = ?, facts = ?", (FACTS_VERSION + 1, newer))
+    cache.put(photo, fresh)  # what a newer Curator measured of this very file stays
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version, facts FROM facts").fetchone() == (
+            FACTS_VERSION + 1, newer)
+    cache.close()
+
+
+def test_a_dish_kept_just_under_the_threshold_never_reads_as_the_threshold(
+        shared_data: Path) -> None:
+    src = _real(shared_data, "images__new-york-strip.jpg")  # 3:2
+    facts = analyse(src)
+    dish = facts.dish_map()
+    assert dish is not None
+    with Image.open(src) as im:
+        size = ImageOps.exif_transpose(im).size
+    box = dish.box(size)
+    cw, ch = largest_crop(size, 1.0)
+    mid_box = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+    def kept(t: float, end: tuple[float, float]) -> float:  # t: 0 at the dish … 1 at ``end``
+        at = (mid_box[0] + t * (end[0] - mid_box[0]), mid_box[1] + t * (end[1] - mid_box[1]))
+        return kept_fraction(box, place_crop(size, cw, ch, at))
+
+    ends = [(0.0, size[1] / 2), (size[0], size[1] / 2), (size[0] / 2, 0.0),
+            (size[0] / 2, size[1])]  # slid towards each edge of the photo
+    end = next(e for e in ends if kept(1.0, e) < 0.79)
+    assert kept(0.0, end) >= DISH_KEEP
+    lo, hi = 0.0, 1.0
+    for _ in range(60):  # where the crop keeps 79.8 % of the dish box
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if kept(mid, end) > 0.798 else (lo, mid)
+    t = lo
+    crop = place_crop(size, cw, ch, (mid_box[0] + t * (end[0] - mid_box[0]),
+                                     mid_box[1] + t * (end[1] - mid_box[1])))
+    assert 0.795 < kept_fraction(box, crop) < DISH_KEEP
+    [cut] = [c for c in check_photo(get("instagram-square"), size, (), facts, crop).checks
+             if c.key == "dish_cut"]
+    assert cut.severity == WARN
+    assert "keeps 79 % of it, 80 % needed" in cut.message, cut.message
