@@ -196,7 +196,8 @@ def test_export_long_names_and_vanished_sources(tmp_path: Path) -> None:
     p_gone = make_jpeg(src / "gone.jpg", seed=1)
     p_ok = make_jpeg(src / "ok.jpg", seed=2)
     ranked = [PhotoScore(p, 9 - i, 1.0, (0.1,) * 10) for i, p in enumerate([p_long, p_gone, p_ok])]
-    first = export_top(ranked[:1], dest, top=1)
+    other = make_jpeg(dest / f"{long_stem}.jpg", seed=3)  # another photo of that name is there
+    theirs = other.read_bytes()
     p_gone.unlink()  # moved away after it was scored
     before = tree_digest(src)
     second = export_top(ranked, dest, top=3)
@@ -204,8 +205,11 @@ def test_export_long_names_and_vanished_sources(tmp_path: Path) -> None:
     assert [(f.source, "gone" in f.reason) for f in second.failures] == [(p_gone, True)]
     shortened = second[0].dest.name
     assert shortened.endswith(" (2).jpg") and len(os.fsencode(shortened)) <= 255
-    assert first[0].dest.read_bytes() == second[0].dest.read_bytes() == p_long.read_bytes()
-    assert [r["file"] for r in _rows(dest)] == [first[0].dest.name, shortened, "ok.jpg"]
+    assert second[0].dest.read_bytes() == p_long.read_bytes() and other.read_bytes() == theirs
+    assert [r["file"] for r in _rows(dest)] == [shortened, "ok.jpg"]
+    # Exported again: the very bytes are there already, nothing is copied twice.
+    third = export_top(ranked[:1], dest, top=1)
+    assert list(third) == [] and third.already == [(p_long, second[0].dest)]
     assert len(os.fsencode(free_name(dest, "a" * 300 + ".jpg", 7).name)) <= 255
     assert tree_digest(src) == before
 
