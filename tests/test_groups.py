@@ -176,3 +176,43 @@ def test_similar_plates_at_other_tables_are_split_out_of_a_stack_by_their_pixels
     assert any(len({where[p] for p in m}) > 1 for m in alone), alone
     assert len(alone) >= 3 and set(map(frozenset, alone)) >= {frozenset(copy)}, alone
     assert [set(m) for m in stacks(compare=True)] == [copy]
+
+
+@pytest.mark.slow
+def test_a_cached_reopen_stacks_the_same_photos_as_the_first_scoring(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, shared_data: Path) -> None:
+    """yelp-food's la_cueva and zona_rosa photos (85, no capture times) scored by the CLI with
+    a cache, the same-scene check's remembered verdicts forgotten (``curator.bursts``' memos:
+    a new process), then scored again: the second run reads every embedding back from the
+    cache (stored as float16) and must stack exactly what the first did — zona_rosa's
+    re-posted photo with its original, the la_cueva plates the embedding alone pairs split
+    apart by their pixels."""
+    import csv
+    import shutil
+
+    from curator.bursts import MEMO, SPLIT_MEMO
+
+    with open(shared_data / "yelp-food" / "labels.csv", newline="") as fh:
+        files = [r["file"] for r in csv.DictReader(fh)
+                 if r["restaurant"] in ("la_cueva", "zona_rosa")]
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for f in files:
+        shutil.copy2(shared_data / "yelp-food" / "images" / f, folder / f)
+    cache = tmp_path / "cache"
+
+    def stacks() -> tuple[set[frozenset[str]], int]:
+        MEMO.clear()
+        SPLIT_MEMO.clear()
+        assert main(["score", str(folder), "--json", "-q", "--cache-dir", str(cache)]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        groups: dict[int, set[str]] = {}
+        for p in doc["photos"]:
+            groups.setdefault(p["group"], set()).add(Path(p["path"]).name)
+        return ({frozenset(g) for g in groups.values() if len(g) > 1},
+                sum(1 for p in doc["photos"] if p["cached"]))
+
+    first, cached_first = stacks()
+    again, cached_again = stacks()
+    assert cached_first == 0 and cached_again == len(files) == 85
+    assert again == first == {frozenset({"y4b7df2e5bd56.jpg", "y04a88eb9b5bb.jpg"})}, first
