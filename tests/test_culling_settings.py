@@ -166,6 +166,13 @@ def test_exposure_strictness_moves_only_dark_and_overexposed(
     assert scores(runs["lenient"]) == scores(runs["strict"])
 
 
+#: The ``stacks`` fixture's photos -> their dish.
+_SAME_DISH = {"nachos": "nachos", "nachos-closer": "nachos",
+              "mushroom-risotto": "risotto", "mushroom-risotto-closer": "risotto",
+              "oven-feta": "feta", "oven-feta-brighter": "feta",
+              "pizza": "pizza", "pizza-again": "pizza"}
+
+
 @pytest.mark.slow
 def test_keep_n_per_group_and_the_near_copies_left_out_are_named(
     capsys: pytest.CaptureFixture[str], stacks: Path, cache_dir: Path, tmp_path: Path
@@ -180,6 +187,13 @@ def test_keep_n_per_group_and_the_near_copies_left_out_are_named(
     assert copied["one"] < copied["two"]
     assert one.count("left out, near-copies of it:") == 4
     assert "best 2 of each near-duplicate group" in two and "left out" not in two
+    # Each copied best is followed by the line naming the near-copy it stood for.
+    lines = one.splitlines()
+    for left in copied["two"] - copied["one"]:
+        (best,) = [n for n in copied["one"] if _SAME_DISH[n] == _SAME_DISH[left]]
+        at = [i for i, ln in enumerate(lines) if f"{best}.jpg ->" in ln]
+        assert len(at) == 1, (best, one)
+        assert lines[at[0] + 1].strip() == f"left out, near-copies of it: {left}.jpg", one
 
 
 def test_settings_are_saved_checked_and_used_by_both(tmp_path: Path) -> None:
